@@ -1,0 +1,15 @@
+"""One module per `uploader` subcommand; see `uploader.cli`."""
+
+from __future__ import annotations
+
+import argparse
+
+from uploader import config
+
+# The type argparse hands to add_parser.
+Subparsers = argparse._SubParsersAction[argparse.ArgumentParser]
+
+
+def settings(args: argparse.Namespace) -> config.Settings:
+    """The configuration named by the global `--config` option, env overrides applied."""
+    return config.load(getattr(args, "config", None))

@@ -1,0 +1,262 @@
+"""Configuration: one TOML file decoded into typed settings, overridable by `UPLOADER_*`.
+
+Unknown keys and bad values are refused with a message that names the key. Secrets are
+never values of these settings when they can be avoided: an account names the environment
+variable or file that holds its token, and `masked()` hides whatever could be secret.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Literal
+
+import msgspec
+
+from uploader.errors import ConfigError
+from uploader.ratespec import RateSpec
+
+ENV_PREFIX = "UPLOADER_"
+DEFAULT_PATH = "uploader.toml"
+DEFAULT_QUEUE = "sqlite:uploader-queue.db"  # relative to the working directory
+DEFAULT_BASE_URL = "https://uat-api.redex.eco"
+MAX_RECORDS_PER_REQUEST = 3000  # the registry's documented maximum, all devices counted
+SECRET_KEYS = frozenset({"token", "client_secret", "api_key"})
+
+
+class Base(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """Every settings table refuses keys it does not know."""
+
+
+class Paths(Base):
+    """Request paths under `base_url` (the registry's pages disagree on some)."""
+
+    token: str = "/public/v2/connect/token"
+    refresh: str = "/public/v2/connect/token/refresh"
+    legacy: str = "/public/v2/generation-data"
+    single: str = "/public/v2/generation-datas"
+    batch: str = "/public/v2/generation-datas/batches"
+    monthly: str = "/public/v2/generation-datas/monthly-data"
+    statuses: str = "/public/v2/generation-datas/statuses"
+    query: str = "/public/v2/generation-datas"
+    documents: str = "/public/v2/documents/devices"
+    register_grouped: str = "/public/v2/device-applications/i-rec/grouped"
+    application_devices: str = "/public/v2/device-applications/{id}/devices"
+    brands: str = "/public/v2/metadata/inverter-brands"
+
+
+class RegistrySettings(Base):
+    """Where the registry is and how to talk to it."""
+
+    base_url: str = DEFAULT_BASE_URL
+    endpoint: Literal["batch", "single", "legacy", "monthly"] = "batch"
+    max_records_per_request: int = MAX_RECORDS_PER_REQUEST
+    timeout_s: float = 30.0
+    numbers: Literal["string", "number"] = "string"  # how decimals go on the wire
+    connections: int = 8  # keep-alive connections; PERF-NOTES: 4-8 is the sweet spot
+    paths: Paths = msgspec.field(default_factory=Paths)
+
+
+class LimitSettings(Base):
+    """The registry's fixed-window policies, as this client must respect them."""
+
+    account: str = "50/60s"
+    account_counts: Literal["any", "success"] = "any"
+    account_scope: Literal["shared", "endpoint"] = "shared"
+    ip: str = "3000/300s"
+    ip_shared: bool = False  # several replicas behind one egress address
+    status_poll_share: float = 0.1  # at most this share of an account's budget polls statuses
+
+
+class RetrySettings(Base):
+    """Capped exponential backoff with full jitter for transient failures."""
+
+    base_s: float = 0.5
+    cap_s: float = 60.0
+
+
+class IngestSettings(Base):
+    """How incoming records are checked."""
+
+    decimals: Literal["round", "reject"] = "round"
+
+
+class WorkerSettings(Base):
+    """The push loop."""
+
+    lease_s: float = 120.0
+    shutdown_timeout_s: float = 20.0
+    poll_statuses: bool = True
+    idle_poll_s: float = 1.0  # how often an idle worker looks for new records
+    ledger_retention_days: int = 90
+
+
+class ServerSettings(Base):
+    """The HTTP surface of `uploader run`."""
+
+    listen: str = "127.0.0.1:8787"
+    ingest_token_env: str | None = None
+    ingest_token_file: str | None = None
+    max_body_bytes: int = 16 * 1024 * 1024
+
+
+class LogSettings(Base):
+    """Structured logs."""
+
+    format: Literal["json", "console"] = "json"
+    level: Literal["debug", "info", "warning", "error"] = "info"
+
+
+class AccountSettings(Base):
+    """A business account and where its credentials come from."""
+
+    id: str
+    token_env: str | None = None
+    token_file: str | None = None
+    token: str | None = None  # discouraged: a secret in a file that is not a secret file
+    api_key_env: str | None = None
+    api_key_file: str | None = None
+    client_id: str | None = None
+    client_secret_env: str | None = None
+    client_secret_file: str | None = None
+
+    def __repr__(self) -> str:
+        return f"AccountSettings(id={self.id!r})"
+
+
+class Settings(Base):
+    """The whole configuration."""
+
+    queue: str = DEFAULT_QUEUE
+    registry: RegistrySettings = msgspec.field(default_factory=RegistrySettings)
+    limits: LimitSettings = msgspec.field(default_factory=LimitSettings)
+    retry: RetrySettings = msgspec.field(default_factory=RetrySettings)
+    ingest: IngestSettings = msgspec.field(default_factory=IngestSettings)
+    worker: WorkerSettings = msgspec.field(default_factory=WorkerSettings)
+    server: ServerSettings = msgspec.field(default_factory=ServerSettings)
+    log: LogSettings = msgspec.field(default_factory=LogSettings)
+    accounts: list[AccountSettings] = msgspec.field(default_factory=list)
+
+    def account(self, account_id: str) -> AccountSettings:
+        """The settings of one account; ConfigError when it is not configured."""
+        for account in self.accounts:
+            if account.id == account_id:
+                return account
+        known = ", ".join(a.id for a in self.accounts) or "none"
+        raise ConfigError(f"unknown account {account_id!r} (configured: {known})")
+
+    @property
+    def account_ids(self) -> frozenset[str]:
+        """The configured account ids."""
+        return frozenset(a.id for a in self.accounts)
+
+
+def load(
+    path: str | os.PathLike[str] | None = None, env: Mapping[str, str] | None = None
+) -> Settings:
+    """Read the file (`path`, else `$UPLOADER_CONFIG`, else `./uploader.toml`) and the env.
+
+    A missing default file is an empty configuration; a missing named file is an error.
+    """
+    env = os.environ if env is None else env
+    named = path or env.get(f"{ENV_PREFIX}CONFIG")
+    file = Path(named or DEFAULT_PATH)
+    raw: dict[str, Any] = {}
+    if file.exists():
+        raw = _read_toml(file)
+    elif named:
+        raise ConfigError(f"configuration file {file} does not exist (--config / UPLOADER_CONFIG)")
+    _apply_env(raw, env)
+    return from_dict(raw, source=str(file) if file.exists() else "environment")
+
+
+def from_dict(raw: Mapping[str, Any], source: str = "configuration") -> Settings:
+    """Decode and check a configuration mapping."""
+    try:
+        settings = msgspec.convert(raw, Settings, strict=False)
+    except msgspec.ValidationError as exc:
+        raise ConfigError(f"{source}: {_key_message(exc)}") from None
+    _check(settings, source)
+    return settings
+
+
+def _read_toml(file: Path) -> dict[str, Any]:
+    try:
+        with file.open("rb") as handle:
+            return tomllib.load(handle)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{file}: not valid TOML: {exc}") from None
+    except OSError as exc:
+        raise ConfigError(f"{file}: cannot read: {exc.strerror}") from None
+
+
+def _apply_env(raw: dict[str, Any], env: Mapping[str, str]) -> None:
+    """`UPLOADER_REGISTRY__BASE_URL=x` sets `registry.base_url`; JSON for lists and tables."""
+    for name, value in env.items():
+        if not name.startswith(ENV_PREFIX) or name == f"{ENV_PREFIX}CONFIG":
+            continue
+        keys = name[len(ENV_PREFIX) :].lower().split("__")
+        node = raw
+        for key in keys[:-1]:
+            child = node.setdefault(key, {})
+            if not isinstance(child, dict):
+                raise ConfigError(f"{name}: {'.'.join(keys)} is not a table")
+            node = child
+        node[keys[-1]] = _env_value(value)
+
+
+def _env_value(value: str) -> Any:
+    if value[:1] in "[{":
+        try:
+            return json.loads(value)
+        except json.JSONDecodeError:
+            return value
+    return value
+
+
+def _key_message(exc: msgspec.ValidationError) -> str:
+    """Rewrite msgspec's `… - at `$.registry`` as `registry.timeout: …`, the key a user wrote."""
+    text, _, where = str(exc).partition(" - at `$")
+    path = where.rstrip("`").lstrip(".")
+    unknown = re.match(r"Object contains unknown field `(.+)`", text)
+    if unknown:
+        key = f"{path}.{unknown.group(1)}" if path else unknown.group(1)
+        return f"{key}: unknown key"
+    return f"{path or 'top level'}: {text[:1].lower()}{text[1:]}"
+
+
+def _check(settings: Settings, source: str) -> None:
+    for key, text in (
+        ("limits.account", settings.limits.account),
+        ("limits.ip", settings.limits.ip),
+    ):
+        try:
+            RateSpec.parse(text)
+        except ValueError as exc:
+            raise ConfigError(f"{source}: {key}: {exc}") from None
+    limit = settings.registry.max_records_per_request
+    if not 1 <= limit <= MAX_RECORDS_PER_REQUEST:
+        raise ConfigError(
+            f"{source}: registry.max_records_per_request must be 1..{MAX_RECORDS_PER_REQUEST}"
+        )
+    if not settings.queue.startswith(("sqlite:", "redis://", "rediss://", "memory:")):
+        raise ConfigError(
+            f"{source}: queue must be sqlite:PATH, sqlite:///ABS, redis://… or memory:"
+        )
+    ids = [a.id for a in settings.accounts]
+    if len(ids) != len(set(ids)):
+        raise ConfigError(f"{source}: accounts: an account id is listed twice")
+
+
+def masked(settings: Settings) -> dict[str, Any]:
+    """The effective settings as plain data, with every secret value replaced by `***`."""
+    data: dict[str, Any] = msgspec.to_builtins(settings)
+    for account in data["accounts"]:
+        for key in SECRET_KEYS & account.keys():
+            if account[key] is not None:
+                account[key] = "***"
+    return data

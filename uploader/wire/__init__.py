@@ -1,0 +1,64 @@
+"""The registry's wire types: msgspec Structs for every body of Part 1 of the contract.
+
+Field names are the registry's PascalCase names, so a Struct reads like the page that
+documents it. Energy values are `decimal.Decimal` end to end: msgspec decodes a JSON
+number or string into a Decimal from its text, never through a binary float.
+"""
+
+from uploader.wire.auth import RefreshRequest, Token, TokenRequest
+from uploader.wire.envelope import (
+    Envelope,
+    ErrorItem,
+    IdData,
+    Pagination,
+    error_envelope,
+)
+from uploader.wire.generation import (
+    BatchGenerationRequest,
+    Brand,
+    DailyData,
+    GenerationDay,
+    InverterDailyData,
+    LegacyDailyData,
+    LegacyGenerationRequest,
+    MonthlyGenerationRequest,
+    MonthlyProduction,
+    ProcessIdData,
+    ProcessStatus,
+    YearlyGenerationData,
+)
+from uploader.wire.registration import (
+    Device,
+    DeviceWithInverters,
+    GroupedDeviceApplication,
+    Inverter,
+    RegisteredInverter,
+)
+
+__all__ = [
+    "BatchGenerationRequest",
+    "Brand",
+    "DailyData",
+    "Device",
+    "DeviceWithInverters",
+    "Envelope",
+    "ErrorItem",
+    "GenerationDay",
+    "GroupedDeviceApplication",
+    "IdData",
+    "Inverter",
+    "InverterDailyData",
+    "LegacyDailyData",
+    "LegacyGenerationRequest",
+    "MonthlyGenerationRequest",
+    "MonthlyProduction",
+    "Pagination",
+    "ProcessIdData",
+    "ProcessStatus",
+    "RefreshRequest",
+    "RegisteredInverter",
+    "Token",
+    "TokenRequest",
+    "YearlyGenerationData",
+    "error_envelope",
+]

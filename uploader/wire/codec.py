@@ -1,0 +1,30 @@
+"""Encoders and decoders, built once at import time (msgspec's perf advice)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+
+from uploader.wire.auth import Token
+from uploader.wire.envelope import Envelope, IdData
+from uploader.wire.generation import Brand, GenerationDay, ProcessIdData, ProcessStatus
+from uploader.wire.registration import DeviceWithInverters
+
+# The registry's examples quote every number; "number" is the documented type. Both exist.
+string_encoder = msgspec.json.Encoder(decimal_format="string")
+number_encoder = msgspec.json.Encoder(decimal_format="number")
+
+any_envelope = msgspec.json.Decoder(Envelope[Any])
+process_id_envelope = msgspec.json.Decoder(Envelope[ProcessIdData])
+process_status_envelope = msgspec.json.Decoder(Envelope[ProcessStatus])
+token_envelope = msgspec.json.Decoder(Envelope[Token])
+id_envelope = msgspec.json.Decoder(Envelope[IdData])
+brands_envelope = msgspec.json.Decoder(Envelope[list[Brand]])
+generation_days_envelope = msgspec.json.Decoder(Envelope[list[GenerationDay]])
+devices_envelope = msgspec.json.Decoder(Envelope[list[DeviceWithInverters]])
+
+
+def encoder_for(numbers: str) -> msgspec.json.Encoder:
+    """The encoder that writes decimals as JSON strings ("string") or numbers ("number")."""
+    return number_encoder if numbers == "number" else string_encoder
