@@ -4,17 +4,20 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+# The runtime install of the container (Dockerfile: `make install RUNTIME=/opt/uploader`).
+RUNTIME ?= build/runtime
 
-.PHONY: demo test check lint types unit bench bench-quick simulate clean
+.PHONY: demo test check lint types unit install install-check bench bench-quick simulate clean
 
 demo: $(STAMP)            ## the main job: simulator + generated fleet + upload
 	$(BIN)/uploader demo
 
-test: $(STAMP) lint types unit   ## everything CI runs
+test: $(STAMP) lint types unit install-check   ## everything CI runs
 
 lint: $(STAMP)
 	$(BIN)/ruff check uploader tests benchmarks
 	$(BIN)/ruff format --check uploader tests benchmarks
+	$(BIN)/hadolint --failure-threshold error Dockerfile
 
 types: $(STAMP)
 	$(BIN)/mypy
@@ -22,11 +25,22 @@ types: $(STAMP)
 unit: $(STAMP)
 	$(BIN)/pytest
 
+install:                  ## the project and its pinned dependencies, as the container has them
+	$(PYTHON) -m venv $(RUNTIME)
+	$(RUNTIME)/bin/python -m pip install --quiet --no-cache-dir .
+
+install-check: install    ## the container's install works and its entrypoint starts
+	$(RUNTIME)/bin/uploader --version
+	$(RUNTIME)/bin/uploader config init $(RUNTIME)/uploader.toml --force
+	$(RUNTIME)/bin/uploader --config $(RUNTIME)/uploader.toml config check > /dev/null
+
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks
 
+# CI smoke: the report goes to BENCH_OUT, so docs/ keeps the reference figures.
+BENCH_OUT ?= build/bench-quick
 bench-quick: $(STAMP)
-	$(BIN)/python -m benchmarks --quick
+	$(BIN)/python -m benchmarks --quick --out $(BENCH_OUT)
 
 simulate: $(STAMP)
 	$(BIN)/uploader simulate --port 8080
@@ -39,4 +53,4 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 clean:
-	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache
+	rm -rf $(VENV) $(RUNTIME) .mypy_cache .pytest_cache .ruff_cache

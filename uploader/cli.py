@@ -17,7 +17,19 @@ from uploader import __version__
 from uploader.errors import ConfigError
 
 # Order is the order of `--help`.
-COMMAND_MODULES = ("uploader.commands.earliest_claim_date",)
+COMMAND_MODULES = (
+    "uploader.commands.demo",
+    "uploader.commands.run",
+    "uploader.commands.simulate",
+    "uploader.commands.register_grouped",
+    "uploader.commands.brands",
+    "uploader.commands.devices",
+    "uploader.commands.config_cmd",
+    "uploader.commands.enqueue",
+    "uploader.commands.status",
+    "uploader.commands.dead_letter",
+    "uploader.commands.earliest_claim_date",
+)
 
 EPILOG = """\
 exit codes: 0 success; 1 the work finished but some records were rejected (see

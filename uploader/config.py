@@ -58,6 +58,8 @@ class RegistrySettings(Base):
     timeout_s: float = 30.0
     numbers: Literal["string", "number"] = "string"  # how decimals go on the wire
     connections: int = 8  # keep-alive connections; PERF-NOTES: 4-8 is the sweet spot
+    auth_scheme: str = "Bearer"  # "" sends a static token bare, as the seed's `{{token}}` shows
+    token_refresh_margin_s: float = 120.0  # refresh an access token this long before it expires
     paths: Paths = msgspec.field(default_factory=Paths)
 
 
@@ -92,6 +94,8 @@ class WorkerSettings(Base):
     shutdown_timeout_s: float = 20.0
     poll_statuses: bool = True
     idle_poll_s: float = 1.0  # how often an idle worker looks for new records
+    lanes_per_account: int = 4  # batches of one account in flight at once (the limiter paces)
+    status_poll_interval_s: float = 30.0  # how often one ProcessId is asked for its status
     ledger_retention_days: int = 90
 
 
@@ -109,6 +113,13 @@ class LogSettings(Base):
 
     format: Literal["json", "console"] = "json"
     level: Literal["debug", "info", "warning", "error"] = "info"
+
+
+class RegistrationSettings(Base):
+    """Local checks of `uploader register-grouped`."""
+
+    # The registration page's locations; a later version adds BR and MX.
+    countries: list[str] = msgspec.field(default_factory=lambda: ["SG", "CN", "VN", "MY", "ID"])
 
 
 class AccountSettings(Base):
@@ -139,6 +150,7 @@ class Settings(Base):
     worker: WorkerSettings = msgspec.field(default_factory=WorkerSettings)
     server: ServerSettings = msgspec.field(default_factory=ServerSettings)
     log: LogSettings = msgspec.field(default_factory=LogSettings)
+    registration: RegistrationSettings = msgspec.field(default_factory=RegistrationSettings)
     accounts: list[AccountSettings] = msgspec.field(default_factory=list)
 
     def account(self, account_id: str) -> AccountSettings:
@@ -195,9 +207,16 @@ def _read_toml(file: Path) -> dict[str, Any]:
 
 
 def _apply_env(raw: dict[str, Any], env: Mapping[str, str]) -> None:
-    """`UPLOADER_REGISTRY__BASE_URL=x` sets `registry.base_url`; JSON for lists and tables."""
+    """`UPLOADER_REGISTRY__BASE_URL=x` sets `registry.base_url`; JSON for lists and tables.
+
+    A variable the file names as a secret's source (`token_env = "UPLOADER_TOKEN"`) holds that
+    secret, not a setting, even when its name starts with the prefix.
+    """
+    secret_sources = set(_env_names(raw))
     for name, value in env.items():
         if not name.startswith(ENV_PREFIX) or name == f"{ENV_PREFIX}CONFIG":
+            continue
+        if name in secret_sources:
             continue
         keys = name[len(ENV_PREFIX) :].lower().split("__")
         node = raw
@@ -207,6 +226,16 @@ def _apply_env(raw: dict[str, Any], env: Mapping[str, str]) -> None:
                 raise ConfigError(f"{name}: {'.'.join(keys)} is not a table")
             node = child
         node[keys[-1]] = _env_value(value)
+
+
+def _env_names(node: Any) -> list[str]:
+    """Every value of a `*_env` key anywhere in the raw configuration."""
+    if isinstance(node, dict):
+        names = [v for k, v in node.items() if k.endswith("_env") and isinstance(v, str)]
+        return names + [n for v in node.values() for n in _env_names(v)]
+    if isinstance(node, list):
+        return [n for item in node for n in _env_names(item)]
+    return []
 
 
 def _env_value(value: str) -> Any:
@@ -247,9 +276,24 @@ def _check(settings: Settings, source: str) -> None:
         raise ConfigError(
             f"{source}: queue must be sqlite:PATH, sqlite:///ABS, redis://… or memory:"
         )
+    try:
+        parse_listen(settings.server.listen)
+    except ConfigError as exc:
+        raise ConfigError(f"{source}: {exc}") from None
+    if settings.server.max_body_bytes < 1:
+        raise ConfigError(f"{source}: server.max_body_bytes must be a positive number of bytes")
     ids = [a.id for a in settings.accounts]
     if len(ids) != len(set(ids)):
         raise ConfigError(f"{source}: accounts: an account id is listed twice")
+
+
+def parse_listen(text: str) -> tuple[str, int]:
+    """`host:port` (`[::1]:8787` for IPv6; port 0 picks a free one) as (host, port)."""
+    host, sep, port = text.rpartition(":")
+    host = host.removeprefix("[").removesuffix("]")
+    if not sep or not host or not port.isdigit() or int(port) > 65535:
+        raise ConfigError(f"server.listen: {text!r} is not host:port (e.g. 127.0.0.1:8787)")
+    return host, int(port)
 
 
 def masked(settings: Settings) -> dict[str, Any]:

@@ -114,3 +114,12 @@ def test_max_records_bounded() -> None:
     """max_records_per_request cannot exceed the registry's 3000."""
     with pytest.raises(ConfigError, match="max_records_per_request"):
         config.from_dict({"registry": {"max_records_per_request": 3001}})
+
+
+def test_secret_variable_with_the_prefix_is_not_a_setting(tmp_path: Path) -> None:
+    """A variable named by `ingest_token_env` holds a secret even when it starts with UPLOADER_."""
+    path = write(tmp_path, '[server]\ningest_token_env = "UPLOADER_INGEST_TOKEN"\n')
+    settings = config.load(path, env={"UPLOADER_INGEST_TOKEN": "s3cret"})
+    assert settings.server.ingest_token_env == "UPLOADER_INGEST_TOKEN"
+    with pytest.raises(ConfigError, match="ingest_token: unknown key"):
+        config.load(write(tmp_path, ""), env={"UPLOADER_INGEST_TOKEN": "s3cret"})

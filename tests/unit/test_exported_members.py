@@ -6,7 +6,14 @@ import importlib
 
 import pytest
 
-PACKAGES = ["uploader", "uploader.wire"]
+PACKAGES = [
+    "uploader",
+    "uploader.http",
+    "uploader.ingest",
+    "uploader.queue",
+    "uploader.registration",
+    "uploader.wire",
+]
 
 
 @pytest.mark.parametrize("name", PACKAGES)

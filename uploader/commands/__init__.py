@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import argparse
+from typing import TypeAlias
 
 from uploader import config
 
-# The type argparse hands to add_parser.
-Subparsers = argparse._SubParsersAction[argparse.ArgumentParser]
+# The type argparse hands to add_parser (a string: the class is not subscriptable at run time).
+Subparsers: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
 
 
 def settings(args: argparse.Namespace) -> config.Settings:

@@ -6,7 +6,7 @@ from typing import Any
 
 import msgspec
 
-from uploader.wire.auth import Token
+from uploader.wire.auth import RefreshRequest, Token, TokenRequest
 from uploader.wire.envelope import Envelope, IdData
 from uploader.wire.generation import Brand, GenerationDay, ProcessIdData, ProcessStatus
 from uploader.wire.registration import DeviceWithInverters
@@ -23,6 +23,10 @@ id_envelope = msgspec.json.Decoder(Envelope[IdData])
 brands_envelope = msgspec.json.Decoder(Envelope[list[Brand]])
 generation_days_envelope = msgspec.json.Decoder(Envelope[list[GenerationDay]])
 devices_envelope = msgspec.json.Decoder(Envelope[list[DeviceWithInverters]])
+
+# Request bodies, as the simulator reads them.
+token_request = msgspec.json.Decoder(TokenRequest)
+refresh_request = msgspec.json.Decoder(RefreshRequest)
 
 
 def encoder_for(numbers: str) -> msgspec.json.Encoder:

@@ -1,0 +1,165 @@
+"""The report's reading of its own figures: the goals at a glance, then the closing note.
+
+Written from the results of the run, so the words cannot drift from the numbers.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from benchmarks import bench_budget, bench_push, bench_scale
+
+ENQUEUE_GOAL = 150_000  # records/s (issue 3)
+ENQUEUE_RSS_GOAL_MIB = 150
+
+
+def summary(results: dict[str, Any]) -> str:
+    """A table of every goal: the figure, the goal, met or missed."""
+    rows = [*_budget_goals(results), *_push_goals(results), *_scale_goals(results)]
+    other = results.get("others")
+    if other is not None:
+        rate = other.simulator_rate.median
+        rows.append(("simulator records/s", f"{rate:,.0f}", f"≥ {other.simulator_goal:,}",
+                     rate >= other.simulator_goal))  # fmt: skip
+    lines = [
+        "## Goals at a glance",
+        "",
+        "| goal | measured (median) | target | |",
+        "|---|---|---|---|",
+    ]
+    lines += [f"| {g} | {v} | {t} | {'met' if ok else '**missed**'} |" for g, v, t, ok in rows]
+    return "\n".join(lines)
+
+
+def _budget_goals(results: dict[str, Any]) -> list[tuple[str, str, str, bool]]:
+    budget: bench_budget.BudgetResult | None = results.get("budget")
+    if budget is None:
+        return []
+    rows = []
+    for jitter, strategies in budget.rows.items():
+        row = strategies["product"]
+        label = jitter.split(" (")[0]
+        rows.append((f"budget: steady utilisation, {label}", f"{row.steady.median:.3f}",
+                     "≥ 0.99", row.steady.median >= bench_budget.GOAL))  # fmt: skip
+        rows.append((f"budget: 429s, {label}", f"{row.rejected.high:.0f} (worst run)", "0",
+                     row.rejected.high == 0))  # fmt: skip
+    return rows
+
+
+def _push_goals(results: dict[str, Any]) -> list[tuple[str, str, str, bool]]:
+    push: bench_push.PushResult | None = results.get("push")
+    if push is None:
+        return []
+    ratio, rate = push.ratio.median, push.product_rate.median
+    return [
+        ("push: time ÷ (storage + HTTP ceilings)", f"{ratio:.2f}×", f"≤ {bench_push.GOAL_RATIO:g}×",
+         ratio <= bench_push.GOAL_RATIO),
+        ("push: ... the aim", f"{ratio:.2f}×", f"≤ {bench_push.AIM_RATIO:g}×",
+         ratio <= bench_push.AIM_RATIO),
+        ("push: records/s, limits lifted", f"{rate:,.0f}", f"≥ {bench_push.GOAL_RATE:,}",
+         rate >= bench_push.GOAL_RATE),
+    ]  # fmt: skip
+
+
+def _scale_goals(results: dict[str, Any]) -> list[tuple[str, str, str, bool]]:
+    scale: bench_scale.ScaleResult | None = results.get("scale")
+    if scale is None or not scale.rows:
+        return []
+    big = scale.rows[-1]
+    return [
+        (f"enqueue records/s at {big.records:,}", f"{big.enqueue_rate.median:,.0f}",
+         f"≥ {ENQUEUE_GOAL:,}", big.enqueue_rate.median >= ENQUEUE_GOAL),
+        (f"enqueue peak RSS at {big.records:,}", f"{big.enqueue_rss_mib.median:.0f} MiB",
+         f"< {ENQUEUE_RSS_GOAL_MIB} MB", big.enqueue_rss_mib.median * 1.048576 < 150),
+    ]  # fmt: skip
+
+
+def closing(results: dict[str, Any]) -> str:
+    """What dominates the push path, what would move it, and why a goal is missed."""
+    lines = ["## Reading the figures", ""]
+    push: bench_push.PushResult | None = results.get("push")
+    if push is not None:
+        lines += _push_reading(push)
+    budget: bench_budget.BudgetResult | None = results.get("budget")
+    if budget is not None:
+        lines += _budget_reading(budget)
+    scale: bench_scale.ScaleResult | None = results.get("scale")
+    if scale is not None and len(scale.rows) > 1:
+        lines += _scale_reading(scale)
+    return "\n".join(lines)
+
+
+def _push_reading(p: bench_push.PushResult) -> list[str]:
+    stages = p.stages_us
+    total = sum(stages.values())
+    top, top_us = max(stages.items(), key=lambda kv: kv[1])
+    storage_us = 1e6 / p.sqlite_rate.median
+    fragments_us = p.fragments_s.median / p.records * 1e6
+    loop_us = sum(v for k, v in stages.items() if k.startswith("post"))
+    return [
+        f"**The push path is the queue's read.** Of {total:.2f} µs of CPU per record, "
+        f"{top} takes {top_us:.2f} µs ({top_us / total:.0%}); building and encoding the body "
+        f"take {stages.get('build', 0) + stages.get('encode', 0):.2f} µs and everything on the "
+        f"event loop (aiohttp, the limiter, the worker) {loop_us:.2f} µs. "
+        "The queue runs on one thread, so its per-record cost is a hard ceiling on records/s: "
+        f"even the bare sqlite3 loop that only reads and deletes the same rows manages "
+        f"{p.sqlite_rate.median:,.0f} records/s ({storage_us:.2f} µs/record), "
+        f"{'below' if p.sqlite_rate.median < bench_push.GOAL_RATE else 'above'} the "
+        f"{bench_push.GOAL_RATE:,} goal on its own. The product stays within "
+        f"{p.ratio.median:.2f}× the two ceilings added, so little is lost between the stages; "
+        "the goal in records/s cannot be met by the push path's own code.",
+        "",
+        "**What would move it** (queue code, not changed here: it belongs to the queue's "
+        "owner). A claim reads eight columns per row and builds a `QueuedRecord` from each; "
+        "every column becomes a Python object while the GIL is held. If `pending` kept each "
+        "record's JSON text (written once at enqueue), a claim would read (id, version, "
+        "inverter, text) and the batcher would only join: the same bare loop over such a table "
+        f"took {fragments_us:.2f} µs/record against {storage_us:.2f} "
+        f"({storage_us / fragments_us:.1f}× faster) in this run. Second, commits: a claim and "
+        "an ack are two fsynced transactions per batch; acking batch n in the same transaction "
+        "as claiming batch n+1 halves them. Both keep the queue's guarantees.",
+        "",
+    ]
+
+
+def _budget_reading(b: bench_budget.BudgetResult) -> list[str]:
+    products = {jitter.split(" (")[0]: rows["product"] for jitter, rows in b.rows.items()}
+    worst = max(row.rejected.high for row in products.values())
+    steady = "; ".join(
+        f"{jitter}: {row.steady.median:.3f} steady, {row.utilisation.median:.3f} over the whole"
+        " drain"
+        for jitter, row in products.items()
+    )
+    return [
+        f"**Budget.** The product drew {worst:.0f} 429s in its worst run ({steady}). Its "
+        "slots free one window after each answer, so each window of W costs W + RTT: "
+        "utilisation ≈ W/(W+RTT), about 0.98–0.99 with 2 s windows and 2–40 ms answers, and "
+        "above 0.995 against the registry's 60 s and 300 s windows even at 300 ms. Where the "
+        "0.99 goal is missed in the scaled run, this is why: RTT/W is 1–2 % at 2 s windows, "
+        "30–60 times more than at the real ones. The whole-drain figure is lower than the "
+        "steady one because the first window's allowance goes out only as fast as the queue "
+        "claims it (one fsynced transaction per request, some 2 ms: ~5 % of a 2 s window, "
+        "0.2 % of a 60 s one), and so does the last window's. aiolimiter's bucket starts full "
+        "and refills continuously, so it overshoots fixed windows and pays Retry-After; "
+        "asyncio-throttle counts send times, so jitter can put N + 1 arrivals into one "
+        "window; the naive script is limited by its own round trips and pays a whole "
+        "Retry-After on each 429.",
+        "",
+    ]
+
+
+def _scale_reading(s: bench_scale.ScaleResult) -> list[str]:
+    first, last = s.rows[0], s.rows[-1]
+    drift = last.drain_rate.median / first.drain_rate.median
+    return [
+        f"**Scale.** From {first.records:,} to {last.records:,} records the drain rate goes "
+        f"from {first.drain_rate.median:,.0f} to {last.drain_rate.median:,.0f} records/s "
+        f"({drift:.2f}×) and enqueue from {first.enqueue_rate.median:,.0f} to "
+        f"{last.enqueue_rate.median:,.0f}; peak RSS goes from "
+        f"{first.enqueue_rss_mib.median:.0f} to {last.enqueue_rss_mib.median:.0f} MiB "
+        f"(enqueue) and {first.drain_rss_mib.median:.0f} to "
+        f"{last.drain_rss_mib.median:.0f} MiB (drain). The smallest backlog's drain is "
+        "dominated by start-up and the last, partly empty batches; memory holds the "
+        "interpreter and its imports plus one chunk or a few batches, whatever the backlog.",
+        "",
+    ]

@@ -1,0 +1,213 @@
+"""`uploader enqueue`, `status` and `dead-letter` in a subprocess, on an SQLite queue file."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+HEADER = "RemoteInvId,Timestamp,PeriodProductionInKWh,AccumulatedEnergyInKWh\n"
+TODAY = dt.date.today()
+DAY = [(TODAY - dt.timedelta(days=n)).isoformat() for n in range(10, 0, -1)]
+FUTURE = (TODAY + dt.timedelta(days=1)).isoformat()
+
+CONFIG = """\
+queue = "sqlite:///{db}"
+
+[[accounts]]
+id = "acme"
+token_env = "ACME_TOKEN"
+
+[[accounts]]
+id = "bolt"
+token_env = "BOLT_TOKEN"
+"""
+
+
+@dataclass(frozen=True)
+class Run:
+    """What one `uploader` process did."""
+
+    code: int
+    out: str
+    err: str
+
+    def json(self) -> Any:
+        """stdout as JSON."""
+        return json.loads(self.out)
+
+
+Cli = Callable[..., Run]
+
+
+@pytest.fixture
+def cli(tmp_path: Path) -> Cli:
+    """`uploader --config uploader.toml ARGS...` run in tmp_path, stdin optional."""
+    (tmp_path / "uploader.toml").write_text(CONFIG.format(db=tmp_path / "queue.db"))
+    env = {k: v for k, v in os.environ.items() if not k.startswith("UPLOADER_")}
+
+    def run(*args: str, stdin: str | None = None) -> Run:
+        command = [sys.executable, "-m", "uploader", "--config", "uploader.toml", *args]
+        done = subprocess.run(
+            command, cwd=tmp_path, env=env, input=stdin, capture_output=True, text=True, timeout=60
+        )
+        return Run(done.returncode, done.stdout, done.stderr)
+
+    return run
+
+
+MIXED = HEADER + "".join(
+    [
+        f"INV1,{DAY[0]},1.5,100\n",  # line 2: good
+        f"INV1,{DAY[1]},abc,101\n",  # line 3: not a number
+        f"INV1,{DAY[2]},2.25,102.25\n",  # line 4: good
+        f"INV1,{FUTURE},1,110\n",  # line 5: future day
+        f",{DAY[3]},1,1\n",  # line 6: empty RemoteInvId
+        f"INV2,{DAY[3]},0.1234,5\n",  # line 7: good, rounded
+        f"INV2,{DAY[4]}\n",  # line 8: short row
+        f"INV2,{DAY[5]},-2,7\n",  # line 9: negative
+    ]
+)
+BAD_LINES = {
+    3: "not a number",
+    5: "in the future",
+    6: "RemoteInvId is empty",
+    8: "expected 4 fields",
+    9: "is negative",
+}
+
+
+def test_a_mixed_file_queues_every_good_row_and_lists_every_bad_one(
+    cli: Cli, tmp_path: Path
+) -> None:
+    """Exit 1; the good rows are pending; each bad row is a dead letter with line and reason."""
+    (tmp_path / "mixed.csv").write_text(MIXED)
+    run = cli("enqueue", "--account", "acme", "mixed.csv")
+    assert run.code == 1, run.err
+    assert "accepted 3 (3 queued, 0 unchanged), rejected 5" in run.out
+    assert "rounded 1" in run.out
+    assert "mixed.csv:3: PeriodProductionInKWh 'abc' is not a number" in run.err
+
+    status = cli("status", "--json").json()
+    assert status["accounts"]["acme"]["pending"] == 3
+    assert status["total"]["pending"] == 3
+    assert status["accounts"]["bolt"]["pending"] == 0
+
+    dead = cli("dead-letter", "list", "--json").json()
+    found = {int(d["source"].rsplit(":", 1)[1]): d["reason"] for d in dead}
+    assert found.keys() == BAD_LINES.keys()
+    for line, reason in BAD_LINES.items():
+        assert reason in found[line]
+    assert all(d["source"].startswith("mixed.csv:") for d in dead)
+
+
+def test_running_the_same_file_again_changes_nothing(cli: Cli, tmp_path: Path) -> None:
+    """The second run finds every good row unchanged and adds no dead letter."""
+    (tmp_path / "mixed.csv").write_text(MIXED)
+    cli("enqueue", "--account", "acme", "mixed.csv")
+    before = (cli("status", "--json").json(), cli("dead-letter", "list", "--json").json())
+    again = cli("enqueue", "--account", "acme", "mixed.csv")
+    after = (cli("status", "--json").json(), cli("dead-letter", "list", "--json").json())
+    assert again.code == 1
+    assert "accepted 3 (0 queued, 3 unchanged), rejected 5" in again.out
+    for document in (before[0], after[0]):
+        for counts in [*document["accounts"].values(), document["total"]]:
+            counts.pop("oldest_pending_age_s")
+        document.pop("generated_at")
+    assert before == after
+
+
+def test_a_clean_file_exits_0_and_a_correction_is_queued(cli: Cli, tmp_path: Path) -> None:
+    """All rows accepted: exit 0; a changed value of a queued row counts as queued again."""
+    (tmp_path / "a.csv").write_text(HEADER + f"INV1,{DAY[0]},1,10\nINV1,{DAY[1]},2,12\n")
+    (tmp_path / "b.csv").write_text(HEADER + f"INV1,{DAY[1]},2.5,12.5\n")
+    first = cli("enqueue", "--account", "acme", "a.csv")
+    second = cli("enqueue", "--account", "acme", "b.csv", "a.csv")
+    assert (first.code, second.code) == (0, 0)
+    assert "accepted 3 (2 queued, 1 unchanged)" in second.out  # b corrects, a rewinds it
+    assert cli("status", "--json").json()["accounts"]["acme"]["pending"] == 2
+
+
+def test_stdin_json_lines_with_an_account_key(cli: Cli) -> None:
+    """`-` reads stdin; JSON Lines rows may name their account; numbers stay exact."""
+    lines = [
+        {"Account": "bolt", "RemoteInvId": "B1", "Timestamp": DAY[0],
+         "PeriodProductionInKWh": 0.1, "AccumulatedEnergyInKWh": 1234567.891},
+        {"Account": "zed", "RemoteInvId": "Z1", "Timestamp": DAY[0],
+         "PeriodProductionInKWh": 1, "AccumulatedEnergyInKWh": 1},
+    ]  # fmt: skip
+    stdin = "".join(json.dumps(line) + "\n" for line in lines)
+    run = cli("enqueue", "--format", "jsonl", "-", stdin=stdin)
+    assert run.code == 1
+    assert "stdin:2: unknown account 'zed'" in run.err
+    assert cli("status", "--json").json()["accounts"]["bolt"]["pending"] == 1
+    (dead,) = cli("dead-letter", "list", "--json").json()
+    assert dead["account"] is None
+    assert dead["raw"].startswith('{"Account": "zed"')
+
+
+@pytest.mark.parametrize(
+    ("args", "files", "message"),
+    [
+        (["--account", "nobody", "a.csv"], {"a.csv": HEADER}, "unknown account 'nobody'"),
+        (["--account", "acme", "a.csv", "gone.csv"], {"a.csv": HEADER + "X,2024-01-01,1,1\n"},
+         "gone.csv: cannot read"),
+        (["--account", "acme", "c.csv"], {"c.csv": "RemoteInvId,Timestamp\n"},
+         "c.csv: the header has no column PeriodProductionInKWh"),
+        (["a.csv"], {"a.csv": HEADER}, "a.csv: no Account column; give --account ID"),
+        (["--account", "acme", "a.txt"], {"a.txt": HEADER}, "cannot tell the format"),
+        (["--account", "acme", "-"], {}, "reading stdin (-) needs --format"),
+    ],
+)  # fmt: skip
+def test_usage_errors_exit_2_and_queue_nothing(
+    cli: Cli, tmp_path: Path, args: list[str], files: dict[str, str], message: str
+) -> None:
+    """A bad account, file, header or format stops the command before any row is queued."""
+    for name, content in files.items():
+        (tmp_path / name).write_text(content)
+    run = cli("enqueue", *args)
+    assert run.code == 2
+    assert message in run.err
+    assert cli("status", "--json").json()["total"]["pending"] == 0
+
+
+def test_a_bad_configuration_exits_2(cli: Cli, tmp_path: Path) -> None:
+    """A queue URL the uploader cannot use is a configuration error."""
+    (tmp_path / "uploader.toml").write_text('queue = "redis://127.0.0.1:6379/0"\n')
+    run = cli("status")
+    assert run.code == 2
+    assert "Redis backend is not available yet" in run.err
+
+
+def test_status_shows_every_configured_account(cli: Cli, tmp_path: Path) -> None:
+    """The table lists each configured account, then the total."""
+    (tmp_path / "a.csv").write_text(HEADER + f"INV1,{DAY[0]},1,10\n")
+    cli("enqueue", "--account", "bolt", "a.csv")
+    lines = cli("status").out.splitlines()
+    assert lines[0].split()[:5] == ["ACCOUNT", "PENDING", "LEASED", "SENT", "DEAD"]
+    assert [line.split()[:2] for line in lines[1:]] == [["acme", "0"], ["bolt", "1"],
+                                                         ["total", "1"]]  # fmt: skip
+
+
+def test_dead_letters_can_be_listed_replayed_and_purged(cli: Cli, tmp_path: Path) -> None:
+    """Raw rows cannot be replayed (and say so); purge forgets them; a bad date exits 2."""
+    (tmp_path / "mixed.csv").write_text(MIXED)
+    cli("enqueue", "--account", "acme", "mixed.csv")
+    listing = cli("dead-letter", "list").out.splitlines()
+    assert len(listing) == 5
+    assert "mixed.csv:3: PeriodProductionInKWh 'abc' is not a number" in listing[0]
+    replay = cli("dead-letter", "replay")
+    assert "replayed 0 records" in replay.out
+    assert "5 rows refused at ingest cannot be replayed" in replay.out
+    assert cli("dead-letter", "purge", "--before", "yesterday").code == 2
+    assert "purged 0 dead letters" in cli("dead-letter", "purge", "--before", DAY[0]).out
+    assert "purged 5 dead letters" in cli("dead-letter", "purge").out
+    assert cli("dead-letter", "list", "--json").json() == []

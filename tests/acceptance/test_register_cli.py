@@ -1,0 +1,168 @@
+"""`uploader register-grouped`, `brands` and `devices` in a subprocess, against the simulator."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import re
+import sys
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from uploader.registration.template import TEMPLATE
+from uploader.simulator import FakeRegistry, SimOptions
+
+UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+PDF = b"%PDF-1.4\n1 0 obj\n<<>>\nendobj\n%%EOF\n"
+
+
+@dataclass(frozen=True)
+class Run:
+    """What one `uploader` process did."""
+
+    code: int
+    out: str
+    err: str
+
+
+@dataclass(frozen=True)
+class Registry:
+    """A running simulator and a working directory whose config points at it."""
+
+    sim: FakeRegistry
+    workdir: Path
+
+    async def uploader(self, *argv: str) -> Run:
+        """Run `uploader --config uploader.toml ARGV...` in the working directory."""
+        env = {**os.environ, "ACME_TOKEN": "tok-acme"}
+        env.pop("UPLOADER_CONFIG", None)
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "uploader", "--config", "uploader.toml", *argv,
+            cwd=self.workdir, env=env,
+            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        )  # fmt: skip
+        out, err = await process.communicate()
+        assert process.returncode is not None
+        return Run(process.returncode, out.decode(), err.decode())
+
+    def requests(self) -> int:
+        """How many requests the simulator has seen."""
+        total: int = self.sim.state(summary=True)["requests"]["total"]
+        return total
+
+
+@pytest.fixture
+async def registry(tmp_path: Path) -> AsyncIterator[Registry]:
+    """A FakeRegistry on 127.0.0.1:0 for account acme, and a config file pointing at it."""
+    sim = FakeRegistry(SimOptions(tokens={"acme": "tok-acme"}))
+    url = await sim.start(host="127.0.0.1", port=0)
+    (tmp_path / "uploader.toml").write_text(
+        f'[registry]\nbase_url = "{url}"\n\n'
+        '[registration]\ncountries = ["SG", "CN", "VN", "MY", "ID", "BR"]\n\n'
+        '[[accounts]]\nid = "acme"\ntoken_env = "ACME_TOKEN"\n'
+    )
+    try:
+        yield Registry(sim, tmp_path)
+    finally:
+        await sim.stop()
+
+
+def _payload(workdir: Path) -> dict[str, Any]:
+    """The template with two devices, each naming its own ODF by path (both files written)."""
+    payload: dict[str, Any] = json.loads(TEMPLATE)
+    second = json.loads(json.dumps(payload["Devices"][0]))
+    second["InstallationName"] = "SEASolarDeveloper-Singapore-000002"
+    second["DeclarationFormFile"] = "odf/device-2.pdf"
+    second["Inverters"] = [
+        {"RemoteInvId": "RM-2-1", "ElectronicSerialNumber": "S-2-1", "BrandCode": "HW21",
+         "InstalledCapacity": 12.5},
+    ]  # fmt: skip
+    payload["Devices"].append(second)
+    (workdir / "odf").mkdir(exist_ok=True)
+    for name in ("device-1.pdf", "device-2.pdf"):
+        (workdir / "odf" / name).write_bytes(PDF)
+    return payload
+
+
+def _write(workdir: Path, payload: dict[str, Any]) -> str:
+    (workdir / "payload.json").write_text(json.dumps(payload, indent=2))
+    return "payload.json"
+
+
+async def test_valid_payload_with_odfs_by_path_registers_and_prints_the_id(
+    registry: Registry,
+) -> None:
+    """Both ODFs are uploaded, the application registers, and its Id is the only stdout line."""
+    name = _write(registry.workdir, _payload(registry.workdir))
+    run = await registry.uploader("register-grouped", name, "--account", "acme")
+    assert run.code == 0, run.err
+    assert UUID.fullmatch(run.out.strip()), run.out
+    assert run.err.count("uploaded ") == 2
+    devices = await registry.uploader("devices", "--application", run.out.strip(), "--json")
+    assert devices.code == 0, devices.err
+    registered = json.loads(devices.out)
+    assert [d["InstallationName"] for d in registered] == [
+        "SEASolarDeveloper-Singapore-000001",
+        "SEASolarDeveloper-Singapore-000002",
+    ]
+    assert registered[0]["DeclarationFormFileId"] != registered[1]["DeclarationFormFileId"]
+    assert [len(d["Inverters"]) for d in registered] == [3, 1]
+
+
+async def test_invalid_payload_exits_1_and_sends_nothing(registry: Registry) -> None:
+    """Every violation is printed as Field.Path: message and the simulator sees no request."""
+    payload = _payload(registry.workdir)
+    payload["Devices"][1]["Inverters"][0]["ElectronicSerialNumber"] = "HW2343243244414"
+    payload["Devices"][1]["DeclarationFormFile"] = "odf/missing.pdf"
+    run = await registry.uploader("register-grouped", _write(registry.workdir, payload),
+                                  "--account", "acme")  # fmt: skip
+    assert run.code == 1
+    assert run.out == ""
+    assert run.err.splitlines() == [
+        "Devices[1].DeclarationFormFile: odf/missing.pdf: cannot read: No such file or directory",
+        "Devices[1].Inverters[0].ElectronicSerialNumber: "
+        "duplicate serial HW2343243244414 for brand HW21",
+        "uploader: 2 problem(s); nothing was sent",
+    ]
+    assert registry.requests() == 0
+
+
+async def test_unknown_brand_code_is_refused_before_any_upload(registry: Registry) -> None:
+    """A brand code missing from the registry's list exits 1 after reading the list only."""
+    payload = _payload(registry.workdir)
+    payload["Devices"][1]["Inverters"][0]["BrandCode"] = "ZZ99"
+    run = await registry.uploader("register-grouped", _write(registry.workdir, payload),
+                                  "--account", "acme")  # fmt: skip
+    assert run.code == 1
+    assert "Devices[1].Inverters[0].BrandCode: unknown brand code ZZ99" in run.err
+    assert "uploaded" not in run.err
+    assert set(registry.sim.state(summary=True)["requests"]["by_status"]) == {"200"}
+
+
+async def test_registry_refusal_is_printed_like_local_violations(registry: Registry) -> None:
+    """A country our config allows but the registry refuses comes back as Field: message, exit 1."""
+    payload = _payload(registry.workdir)
+    payload["CountryCode"] = "BR"
+    run = await registry.uploader("register-grouped", _write(registry.workdir, payload),
+                                  "--account", "acme")  # fmt: skip
+    assert run.code == 1
+    assert "CountryCode: BR is not supported" in run.err
+    assert "registration: the registry answered 422" in run.err
+
+
+async def test_brands_lists_every_page_and_filters_by_code(registry: Registry) -> None:
+    """`brands` follows the pages to the end; `--code` asks for one brand."""
+    every = await registry.uploader("brands", "--json")
+    assert every.code == 0, every.err
+    codes = [b["Code"] for b in json.loads(every.out)]
+    assert "HW21" in codes
+    assert len(codes) == len(set(codes))
+    one = await registry.uploader("brands", "--code", "HW21")
+    assert one.code == 0, one.err
+    assert one.out.split()[0] == "HW21"
+    assert len(one.out.splitlines()) == 1

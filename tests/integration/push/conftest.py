@@ -1,0 +1,100 @@
+"""A push harness: a simulator on 127.0.0.1:0, a real SQLite queue, the real uploader."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import AsyncIterator, Callable
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from uploader import config
+from uploader.client import RegistryClient
+from uploader.demo import fleet
+from uploader.queue import open_queue
+from uploader.records import Record
+from uploader.service import Uploader
+from uploader.simulator import FakeRegistry, SimOptions
+
+ACCOUNTS = ("acme", "bolt", "cera")
+TOKENS = {account: f"tok-{account}" for account in ACCOUNTS}
+
+SettingsFactory = Callable[..., config.Settings]
+
+
+def records_for(
+    accounts: tuple[str, ...], inverters: int, days: int, first: dt.date = dt.date(2026, 9, 1)
+) -> list[Record]:
+    """A plausible fleet's records: `inverters` per account, `days` each."""
+    return list(fleet.records(fleet.inverters(list(accounts), inverters), fleet.days(first, days)))
+
+
+def held(state: dict[str, Any]) -> dict[tuple[str, str, str], tuple[Decimal, Decimal]]:
+    """What the simulator holds: (account, inverter, day) -> exact values."""
+    out = {}
+    for account, data in state["accounts"].items():
+        for rid, days in data["inverters"].items():
+            for day, values in days.items():
+                out[(account, rid, day)] = (
+                    Decimal(values["PeriodProductionInKWh"]),
+                    Decimal(values["AccumulatedEnergyInKWh"]),
+                )
+    return out
+
+
+def expected(records: list[Record]) -> dict[tuple[str, str, str], tuple[Decimal, Decimal]]:
+    """The latest value of every key, as the simulator must end up holding it."""
+    return {
+        (r.account, r.remote_inv_id, r.day.isoformat()): (r.period_kwh, r.accumulated_kwh)
+        for r in records
+    }
+
+
+@pytest.fixture
+async def sim() -> AsyncIterator[FakeRegistry]:
+    """A simulator with static tokens for the three test accounts and open inverters."""
+    async with FakeRegistry(SimOptions(tokens=TOKENS, open_inverters=True)) as registry:
+        yield registry
+
+
+@pytest.fixture
+def make_settings(tmp_path: Path) -> SettingsFactory:
+    """Settings pointing at a simulator URL, with a SQLite queue in tmp_path."""
+
+    def make(url: str, accounts: tuple[str, ...] = ACCOUNTS, **tables: Any) -> config.Settings:
+        raw: dict[str, Any] = {
+            "queue": f"sqlite:///{tmp_path / 'queue.db'}",
+            "registry": {"base_url": url, "timeout_s": 5, **tables.pop("registry", {})},
+            "limits": {"account": "1000/1s", "ip": "3000/1s", **tables.pop("limits", {})},
+            "retry": {"base_s": 0.01, "cap_s": 0.2, **tables.pop("retry", {})},
+            "worker": {
+                "idle_poll_s": 0.05,
+                "status_poll_interval_s": 0.05,
+                "shutdown_timeout_s": 2,
+                **tables.pop("worker", {}),
+            },
+            "accounts": [{"id": a, "token": TOKENS.get(a, "wrong")} for a in accounts],
+            **tables,
+        }
+        return config.from_dict(raw)
+
+    return make
+
+
+async def enqueue(settings: config.Settings, records: list[Record]) -> None:
+    """Put records into the settings' queue."""
+    async with open_queue(settings.queue) as queue:
+        await queue.enqueue(records)
+
+
+async def drain(settings: config.Settings) -> tuple[int, Uploader]:
+    """Run the uploader with --drain semantics; returns its exit code and itself."""
+    async with (
+        open_queue(settings.queue) as queue,
+        RegistryClient.from_settings(settings) as client,
+    ):
+        uploader = Uploader(settings, queue, client)
+        code = await uploader.run(drain=True)
+        return code, uploader

@@ -1,0 +1,105 @@
+"""What only the SQLite backend promises: a file that outlives processes, shared safely."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from tests.integration.queue.contract import LEASE_S, FakeClock, entry, rec
+from uploader.errors import ConfigError, QueueError
+from uploader.queue import open_queue, sqlite_path
+from uploader.queue.sqlite import SQLiteQueue
+from uploader.testing import InMemoryQueue
+
+
+async def test_records_and_leases_survive_reopening(tmp_path: Path) -> None:
+    """Everything is in the file: a new queue object on it sees the same state."""
+    clock = FakeClock()
+    async with SQLiteQueue(tmp_path / "q.db", clock=clock) as queue:
+        await queue.enqueue([rec(day="2024-05-01"), rec(day="2024-05-02")])
+        held = await queue.claim("acme", 1, LEASE_S)
+    async with SQLiteQueue(tmp_path / "q.db", clock=clock) as queue:
+        counts = (await queue.counts()).accounts["acme"]
+        assert (counts.pending, counts.leased) == (1, 1)
+        assert held is not None
+        await queue.ack(held, held.records, entry("b1", held))
+        assert (await queue.counts()).accounts["acme"].sent == 1
+
+
+async def test_two_queues_on_one_file_never_claim_the_same_record(tmp_path: Path) -> None:
+    """Concurrent claimers (two processes' connections) get disjoint records."""
+    path = tmp_path / "q.db"
+    async with SQLiteQueue(path) as one, SQLiteQueue(path) as two:
+        await one.enqueue([rec(f"INV{n}") for n in range(300)])
+        claims = await asyncio.gather(*(q.claim("acme", 7, LEASE_S) for q in [one, two] * 30))
+        ids = [r.id for c in claims if c is not None for r in c.records]
+        assert len(ids) == len(set(ids)) == 300
+
+
+async def test_enqueue_runs_off_the_event_loop(tmp_path: Path) -> None:
+    """The loop keeps running other tasks while SQLite writes (the work is on its thread)."""
+    ticks = 0
+    done = asyncio.Event()
+
+    async def heartbeat() -> None:
+        nonlocal ticks
+        while not done.is_set():
+            ticks += 1
+            await asyncio.sleep(0)
+
+    records = [rec(f"INV{n}", day=f"2024-05-{d:02d}") for n in range(500) for d in range(1, 21)]
+    async with SQLiteQueue(tmp_path / "q.db") as queue:
+        beating = asyncio.create_task(heartbeat())
+        await queue.enqueue(records)
+        seen = ticks
+        done.set()
+        await beating
+    assert seen > 0
+
+
+async def test_a_newer_schema_is_refused(tmp_path: Path) -> None:
+    """A file written by a newer uploader is not misread."""
+    path = tmp_path / "q.db"
+    with contextlib.closing(sqlite3.connect(path)) as db:
+        db.execute("PRAGMA user_version = 99")
+        db.commit()
+    with pytest.raises(QueueError, match="newer"):
+        async with SQLiteQueue(path):
+            pass
+
+
+async def test_an_unusable_path_is_a_queue_error(tmp_path: Path) -> None:
+    """A path that cannot hold a database fails on open with QueueError."""
+    (tmp_path / "file").write_text("")
+    with pytest.raises(QueueError):
+        async with SQLiteQueue(tmp_path / "file" / "q.db"):
+            pass
+
+
+def test_sqlite_urls_name_relative_and_absolute_files() -> None:
+    """sqlite:rel/q.db is relative; sqlite:///abs/q.db (three slashes) is absolute."""
+    assert sqlite_path("sqlite:queue.db") == "queue.db"
+    assert sqlite_path("sqlite:data/queue.db") == "data/queue.db"
+    assert sqlite_path("sqlite:///var/lib/uploader/queue.db") == "/var/lib/uploader/queue.db"
+    with pytest.raises(ConfigError, match="sqlite:///absolute"):
+        sqlite_path("sqlite:/var/queue.db")
+
+
+async def test_open_queue_chooses_the_backend_by_url(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """memory: and sqlite: open their backends; redis:// says it is not available yet."""
+    monkeypatch.chdir(tmp_path)
+    assert isinstance(open_queue("memory:"), InMemoryQueue)
+    async with open_queue("sqlite:sub/q.db") as queue:
+        assert isinstance(queue, SQLiteQueue)
+        await queue.enqueue([rec()])
+    assert (tmp_path / "sub" / "q.db").exists()
+    with pytest.raises(ConfigError, match="Redis backend is not available yet"):
+        open_queue("redis://127.0.0.1:6379/0")
+    with pytest.raises(ConfigError, match="is not memory:"):
+        open_queue("postgres://x")

@@ -1,0 +1,122 @@
+"""Request bodies built from claimed records, and error paths mapped back to records."""
+
+from __future__ import annotations
+
+import random
+from decimal import Decimal
+
+import msgspec
+import pytest
+
+from uploader import batcher
+from uploader.queue.base import QueuedRecord
+from uploader.wire import BatchGenerationRequest, InverterDailyData, LegacyGenerationRequest
+from uploader.wire.generation import MonthlyGenerationRequest
+
+
+def rec(
+    rid: str, day: str, period: str = "1.5", accumulated: str = "100", n: int = 0
+) -> QueuedRecord:
+    return QueuedRecord(n, 1, rid, day, period, accumulated, 1, 0.0)
+
+
+def fleet(rand: random.Random) -> list[QueuedRecord]:
+    records: list[QueuedRecord] = []
+    for inv in range(rand.randrange(1, 8)):
+        for day in range(1, rand.randrange(2, 20)):
+            period = f"{rand.randrange(10**6) / 1000:.3f}"
+            records.append(
+                rec(f'INV-"{inv}"é', f"2024-03-{day:02d}", period, str(day * 7), len(records))
+            )
+    return records
+
+
+def test_batch_body_decodes_to_the_exact_values(rand: random.Random) -> None:
+    """A batch body decodes as the wire type with every record's exact value, in order."""
+    records = fleet(rand)
+    batch = batcher.build(records, "batch")
+    body = msgspec.json.decode(batch.body, type=BatchGenerationRequest)
+    flat = [(d.RemoteInvId, day) for d in body.Devices for day in d.Data]
+    assert len(flat) == len(records)
+    for (rid, day), record in zip(flat, records, strict=True):
+        assert rid == record.remote_inv_id
+        assert day.Timestamp.isoformat() == record.day
+        assert day.PeriodProductionInKWh == Decimal(record.period_kwh)
+        assert day.AccumulatedEnergyInKWh == Decimal(record.accumulated_kwh)
+
+
+def test_numbers_mode_writes_json_numbers() -> None:
+    """With numbers = "number" the values are JSON numbers with the same digits."""
+    batch = batcher.build([rec("A", "2024-01-01", "0.100", "5")], "single", "number")
+    assert batch.body == (
+        b'{"RemoteInvId":"A","Data":[{"Timestamp":"2024-01-01",'
+        b'"PeriodProductionInKWh":0.100,"AccumulatedEnergyInKWh":5}]}'
+    )
+    assert msgspec.json.decode(batch.body, type=InverterDailyData).Data[
+        0
+    ].PeriodProductionInKWh == (Decimal("0.100"))
+
+
+def test_legacy_body_is_the_seed_shape() -> None:
+    """The legacy body wraps the days with FrequencyType and names AccumulatedPowerInKWh."""
+    batch = batcher.build([rec("STR1", "2023-05-01", "0.123", "5.123")], "legacy")
+    body = msgspec.json.decode(batch.body, type=LegacyGenerationRequest)
+    assert body.FrequencyType == "Daily"
+    assert body.remote_id == "STR1"
+    assert body.Data[0].AccumulatedPowerInKWh == Decimal("5.123")
+
+
+def test_monthly_body_carries_months_of_one_year() -> None:
+    """Monthly records become the year's month map; a second year is refused."""
+    records = [rec("M", "2024-01-01", "321.111"), rec("M", "2024-03-15", "12")]
+    body = msgspec.json.decode(
+        batcher.build(records, "monthly").body, type=MonthlyGenerationRequest
+    )
+    months = body.Data.PeriodProductionPerMonthInKWh
+    assert (body.Data.Year, months.Jan, months.Feb) == (2024, Decimal("321.111"), None)
+    assert months.Mar == Decimal(12)
+    with pytest.raises(ValueError, match="one year"):
+        batcher.build([*records, rec("M", "2025-01-01")], "monthly")
+
+
+def test_one_inverter_endpoints_refuse_two_inverters() -> None:
+    """The single endpoint carries one inverter per request."""
+    with pytest.raises(ValueError, match="one inverter"):
+        batcher.build([rec("A", "2024-01-01"), rec("B", "2024-01-01")], "single")
+
+
+@pytest.mark.parametrize(
+    ("field", "expected"),
+    [
+        ("Devices[1].Data[0].Timestamp", ["B1"]),
+        ("Devices[1].Data[1].PeriodProductionInKWh", ["B2"]),
+        ("Devices[0].RemoteInvId", ["A1", "A2", "A3"]),
+        ("Devices[0].Data[3]", None),
+        ("Devices[5].Data[0]", None),
+        ("Devices", None),
+        ("", None),
+        (None, None),
+    ],
+)
+def test_error_paths_name_records(field: str | None, expected: list[str] | None) -> None:
+    """A field path names the records it points at, and nothing when it points at none."""
+    records = [
+        rec("A", "2024-01-01", n=0),
+        rec("A", "2024-01-02", n=1),
+        rec("A", "2024-01-03", n=2),
+        rec("B", "2024-01-01", n=3),
+        rec("B", "2024-01-02", n=4),
+    ]
+    names = {0: "A1", 1: "A2", 2: "A3", 3: "B1", 4: "B2"}
+    found = batcher.build(records, "batch").records_at(field)
+    assert (None if found is None else [names[r.id] for r in found]) == expected
+
+
+def test_split_keeps_every_record_once(rand: random.Random) -> None:
+    """Splitting a batch gives two bodies that together carry each record exactly once."""
+    records = fleet(rand)
+    if len(records) < 2:
+        records.append(rec("Z", "2024-01-01", n=len(records)))
+    first, second = batcher.split(batcher.build(records, "batch"))
+    assert [r.id for r in (*first.records, *second.records)] == [r.id for r in records]
+    assert abs(len(first) - len(second)) <= 1

@@ -1,0 +1,184 @@
+"""The registry client: one long-lived aiohttp session, tokens, the limiter, typed failures.
+
+Every request passes every rate policy that covers it (the account's operation policy and
+the client IP's global policy, token calls included) and a 401 is retried once with a fresh
+token. HTTP statuses are returned, not raised: what a status means for a batch is the
+worker's decision. Only transport failures raise (`TransportError`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from types import TracebackType
+from typing import Self
+
+import aiohttp
+
+from uploader.config import Settings
+from uploader.errors import TransportError
+from uploader.limiter import Key, KeyedLimiter, Policy
+from uploader.ratespec import RateSpec
+from uploader.retry import parse_retry_after
+from uploader.tokens import TokenProvider
+
+IP_KEY: Key = ("ip", "default")
+
+
+@dataclass(frozen=True, slots=True)
+class RegistryResponse:
+    """What the registry answered to one request."""
+
+    status: int
+    body: bytes
+    retry_after_s: float | None
+    elapsed_s: float
+
+    @property
+    def ok(self) -> bool:
+        """Whether the status is 2xx."""
+        return 200 <= self.status < 300
+
+
+def limiter_from_settings(settings: Settings) -> KeyedLimiter:
+    """The limiter of `[limits]`: per-account operation policy, per-IP global policy, polls."""
+    limits = settings.limits
+    account = RateSpec.parse(limits.account)
+    poll_limit = max(1, int(account.limit * limits.status_poll_share))
+    return KeyedLimiter(
+        {
+            "account": Policy(account, limits.account_counts),
+            "ip": Policy(RateSpec.parse(limits.ip), "any"),
+            "poll": Policy(RateSpec(poll_limit, account.window_s), "any"),
+        }
+    )
+
+
+class RegistryClient:
+    """Talks to the registry for every configured account over one `aiohttp.ClientSession`."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        limiter: KeyedLimiter,
+        session: aiohttp.ClientSession | None = None,
+    ) -> None:
+        self._settings = settings
+        self.limiter = limiter
+        self._session = session
+        self._owns_session = session is None
+        self.tokens = TokenProvider(settings, self._post_unauthenticated)
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Self:
+        """A client with the limiter the settings describe."""
+        return cls(settings, limiter_from_settings(settings))
+
+    async def __aenter__(self) -> Self:
+        if self._session is None:
+            registry = self._settings.registry
+            self._session = aiohttp.ClientSession(
+                base_url=registry.base_url.rstrip("/") + "/",
+                connector=aiohttp.TCPConnector(
+                    limit=registry.connections, limit_per_host=registry.connections
+                ),
+                timeout=aiohttp.ClientTimeout(total=registry.timeout_s),
+                headers={"Accept": "application/json"},
+            )
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if self._owns_session and self._session is not None:
+            await self._session.close()
+            self._session = None
+
+    def __repr__(self) -> str:
+        return f"<RegistryClient base_url={self._settings.registry.base_url!r} {self.limiter!r}>"
+
+    def account_key(self, account: str, endpoint: str) -> Key:
+        """The operation-policy key of a request (per account, or per account and endpoint)."""
+        if self._settings.limits.account_scope == "endpoint":
+            return ("account", f"{account}:{endpoint}")
+        return ("account", account)
+
+    async def call(
+        self,
+        account: str,
+        method: str,
+        path: str,
+        *,
+        body: bytes | None = None,
+        form: Callable[[], aiohttp.FormData] | None = None,
+        params: Mapping[str, str] | None = None,
+        endpoint: str = "other",
+        extra_keys: Sequence[Key] = (),
+    ) -> RegistryResponse:
+        """Send one request for an account; retries once with a fresh token after a 401."""
+        keys = (self.account_key(account, endpoint), *extra_keys, IP_KEY)
+        header = await self.tokens.header(account)
+        response = await self._send(method, path, keys, header, body, form, params)
+        if response.status == 401 and await self.tokens.invalidate(account, header):
+            header = await self.tokens.header(account)
+            response = await self._send(method, path, keys, header, body, form, params)
+        if response.status == 429:
+            self._honour_retry_after(keys[0], response.retry_after_s)
+        return response
+
+    def _honour_retry_after(self, key: Key, retry_after_s: float | None) -> None:
+        # A 429 we did not cause means someone else spends this account's budget: the whole
+        # key waits at least Retry-After (a floor), not just the refused request.
+        wait_s = retry_after_s if retry_after_s is not None else 1.0
+        self.limiter.block_until(key, asyncio.get_running_loop().time() + wait_s)
+
+    async def _post_unauthenticated(self, path: str, body: bytes) -> tuple[int, bytes]:
+        response = await self._send("POST", path, (IP_KEY,), None, body, None, None)
+        return response.status, response.body
+
+    async def _send(
+        self,
+        method: str,
+        path: str,
+        keys: Sequence[Key],
+        authorization: str | None,
+        body: bytes | None,
+        form: Callable[[], aiohttp.FormData] | None,
+        params: Mapping[str, str] | None,
+    ) -> RegistryResponse:
+        headers = {"Content-Type": "application/json"} if body is not None else {}
+        if authorization is not None:
+            headers["Authorization"] = authorization
+        data: bytes | aiohttp.FormData | None = form() if form is not None else body
+        async with self.limiter.slot(*keys) as slot:
+            started = time.perf_counter()
+            response = await self._request(method, path, headers, data, params)
+            if not response.ok:
+                slot.refund()  # only success-counting policies take it back
+        return RegistryResponse(
+            response.status, response.body, response.retry_after_s, time.perf_counter() - started
+        )
+
+    async def _request(
+        self,
+        method: str,
+        path: str,
+        headers: dict[str, str],
+        data: bytes | aiohttp.FormData | None,
+        params: Mapping[str, str] | None,
+    ) -> RegistryResponse:
+        assert self._session is not None, "use `async with RegistryClient(...)`"
+        try:
+            async with self._session.request(
+                method, path.lstrip("/"), headers=headers, data=data, params=params
+            ) as http:
+                raw = await http.read()
+                retry_after = parse_retry_after(http.headers.get("Retry-After"), time.time())
+                return RegistryResponse(http.status, raw, retry_after, 0.0)
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            raise TransportError(f"{method} {path}: {type(exc).__name__}: {exc}") from exc

@@ -1,0 +1,70 @@
+"""`uploader run`: the long-lived push service (`--drain` to stop once everything went)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import signal
+
+import structlog
+
+from uploader import logs
+from uploader.client import RegistryClient
+from uploader.commands import Subparsers, settings
+from uploader.config import Settings
+from uploader.http import HttpServer, Service, build_app
+from uploader.metrics import Metrics
+from uploader.queue import open_queue
+from uploader.service import Uploader
+
+log = structlog.get_logger("uploader.run")
+
+
+def add_parser(subparsers: Subparsers) -> None:
+    """Register the command."""
+    parser = subparsers.add_parser(
+        "run",
+        help="push queued records to the registry until stopped (SIGTERM/SIGINT)",
+        description=(
+            "Push queued records to the registry at the rate its limits allow. Stops taking new "
+            "batches on SIGTERM or SIGINT, lets in-flight requests finish within "
+            "worker.shutdown_timeout_s, returns the rest to the queue and exits 0."
+        ),
+    )
+    parser.add_argument(
+        "--drain",
+        action="store_true",
+        help="exit once nothing is pending or in flight: 0, or 1 if records were dead-lettered",
+    )
+    parser.add_argument(
+        "--confirm",
+        action="store_true",
+        help="with --drain: also wait until the registry reports every batch's processing final "
+        "(Success, or Failed and sent again)",
+    )
+    parser.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run the uploader until it is stopped or, with --drain, until the queue is empty."""
+    config = settings(args)
+    logs.configure(config.log.format, config.log.level)
+    return asyncio.run(serve(config, drain=args.drain, confirm=args.confirm))
+
+
+async def serve(config: Settings, *, drain: bool, confirm: bool = False) -> int:
+    """Open the queue and the client, run the uploader, close everything.
+
+    The HTTP surface (`[server] listen`) runs beside the uploader and stops last, so `/readyz`
+    answers 503 while in-flight batches finish.
+    """
+    async with open_queue(config.queue) as queue, RegistryClient.from_settings(config) as client:
+        metrics = Metrics(config.account_ids)
+        uploader = Uploader(config, queue, client, hooks=(metrics.observe,))
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(signum, uploader.stop)
+        service = Service.create(config, uploader, metrics)
+        async with HttpServer(build_app(service), config.server.listen) as server:
+            log.info("serving", url=server.url, ingest=service.ingest_token is not None)
+            return await uploader.run(drain=drain, confirm=confirm)

@@ -1,0 +1,87 @@
+"""The aiohttp application of `uploader run`: health, readiness, metrics, status, ingest.
+
+GET  /healthz            200 while the process serves
+GET  /readyz             200 when the queue answers and the uploader is not stopping, else 503
+GET  /metrics            Prometheus text
+GET  /v1/status          what `uploader status --json` prints
+POST /v1/records?account=ID   authenticated ingest (see `uploader.http.ingest`)
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+import structlog
+from aiohttp import web
+from aiohttp.typedefs import Handler
+
+from uploader.commands.status import build_status
+from uploader.errors import QueueError
+from uploader.http.context import SERVICE, Service
+from uploader.http.ingest import post_records
+
+log = structlog.get_logger("uploader.http")
+
+READY_TIMEOUT_S = 5.0  # a queue that does not answer within this is not ready
+
+
+def build_app(service: Service) -> web.Application:
+    """The application serving `service`; body size capped at `[server] max_body_bytes`."""
+    app = web.Application(
+        client_max_size=service.settings.server.max_body_bytes, middlewares=[queue_errors]
+    )
+    app[SERVICE] = service
+    app.add_routes(
+        [
+            web.get("/healthz", healthz),
+            web.get("/readyz", readyz),
+            web.get("/metrics", metrics),
+            web.get("/v1/status", status),
+            web.post("/v1/records", post_records),
+        ]
+    )
+    return app
+
+
+@web.middleware
+async def queue_errors(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """A failing queue is a 503 the caller can retry, logged once, rather than a bare 500."""
+    try:
+        return await handler(request)
+    except QueueError as exc:
+        log.error("queue unavailable", path=request.path, error=str(exc))
+        return web.json_response({"error": "the queue is unavailable; retry later"}, status=503)
+
+
+async def healthz(request: web.Request) -> web.Response:
+    """Alive: the loop runs and answers."""
+    return web.json_response({"status": "ok"})
+
+
+async def readyz(request: web.Request) -> web.Response:
+    """Ready for traffic: not shutting down, and the queue answers in time."""
+    service = request.app[SERVICE]
+    if service.uploader.stopping.is_set():
+        return web.json_response({"status": "stopping"}, status=503)
+    try:
+        await asyncio.wait_for(service.queue.in_flight(), READY_TIMEOUT_S)
+    except Exception as exc:  # whatever the backend raises, the answer is "not ready"
+        reason = f"queue unavailable: {type(exc).__name__}"
+        return web.json_response({"status": reason}, status=503)
+    return web.json_response({"status": "ready"})
+
+
+async def metrics(request: web.Request) -> web.Response:
+    """Prometheus exposition, queue and limiter gauges refreshed for this scrape."""
+    service = request.app[SERVICE]
+    counts = await service.queue.counts()
+    service.refresh_metrics(counts)
+    body, content_type = service.metrics.render(request.headers.get("Accept", ""))
+    return web.Response(body=body, headers={"Content-Type": content_type})
+
+
+async def status(request: web.Request) -> web.Response:
+    """The same document as `uploader status --json`."""
+    service = request.app[SERVICE]
+    document = await build_status(service.queue, service.settings)
+    return web.Response(body=document, content_type="application/json")

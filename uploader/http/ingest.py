@@ -1,0 +1,121 @@
+"""`POST /v1/records?account=ID`: authenticated ingest into the durable queue.
+
+The order of the checks is the order of what a caller may learn: no token configured → 503
+(a safe default: the endpoint is off until an operator turns it on); a wrong or missing
+token → 401, compared in constant time and before the body is read; then the account (400
+naming it), the size (413 above `[server] max_body_bytes`) and the body's shape (400). Rows
+go through the same validation as `uploader enqueue`; good ones are queued even when others
+are refused, and the 202 is sent only after the queue's enqueue returned, so an accepted
+record is durable.
+
+The 202's counts mean what `uploader enqueue`'s summary means: `accepted` counts every valid
+record, the `unchanged` ones among them (already queued or sent with the same values)
+included; `flagged` those accepted with a warning; `rejected` lists each refused line (for a
+JSON array: the record's position) with its reason. Refused lines are also kept as dead
+letters, their source `ingest:<X-Request-Id>:<line>`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import hmac
+import uuid
+from typing import Any
+
+import structlog
+from aiohttp import web
+
+from uploader.http.body import BodyChunks, BodyError, split_body
+from uploader.http.context import SERVICE, Service
+from uploader.ingest.pipeline import ingest
+from uploader.ingest.validate import Validator
+
+log = structlog.get_logger("uploader.ingest")
+
+
+async def post_records(request: web.Request) -> web.Response:
+    """Validate and queue the records of one request; 202 with what happened to each line."""
+    service = request.app[SERVICE]
+    refusal = _refuse(request, service)
+    if refusal is not None:
+        return refusal
+    account = request.query["account"]
+    try:
+        body = await request.read()
+    except web.HTTPRequestEntityTooLarge:  # a chunked body without Content-Length
+        return _error(413, _too_large(service))
+    try:
+        entries = await asyncio.to_thread(split_body, body)
+    except BodyError as exc:
+        return _error(400, str(exc))
+    request_id = uuid.uuid4().hex[:12]
+    answer = await _ingest(service, account, f"ingest:{request_id}", entries)
+    service.uploader.wake(account)
+    log.info(
+        "ingest",
+        account=account,
+        request_id=request_id,
+        accepted=answer["accepted"],
+        unchanged=answer["unchanged"],
+        rejected=len(answer["rejected"]),
+    )
+    return web.json_response(answer, status=202, headers={"X-Request-Id": request_id})
+
+
+def _refuse(request: web.Request, service: Service) -> web.Response | None:
+    """The answer to a request that must not reach the queue; None when it may."""
+    if service.ingest_token is None:
+        return _error(503, "ingest disabled: set [server] ingest_token_env or ingest_token_file")
+    if not _authorized(request.headers.get("Authorization", ""), service.ingest_token):
+        return _error(401, "a valid 'Authorization: Bearer <token>' is required", bearer=True)
+    account = request.query.get("account", "")
+    if not account:
+        return _error(400, "the account query parameter is required: ?account=ID")
+    if account not in service.settings.account_ids:
+        return _error(400, f"unknown account {account!r}: it is not in the configuration")
+    limit = service.settings.server.max_body_bytes
+    if (request.content_length or 0) > limit:
+        return _error(413, _too_large(service))
+    return None
+
+
+def _too_large(service: Service) -> str:
+    return f"the body exceeds {service.settings.server.max_body_bytes} bytes (max_body_bytes)"
+
+
+def _authorized(header: str, token: str) -> bool:
+    scheme, _, presented = header.partition(" ")
+    # Compared in constant time whatever the scheme, so a wrong scheme takes as long.
+    matches = hmac.compare_digest(presented.strip().encode(), token.encode())
+    return matches and scheme.lower() == "bearer"
+
+
+def _error(status: int, message: str, *, bearer: bool = False) -> web.Response:
+    headers = {"WWW-Authenticate": 'Bearer realm="uploader"'} if bearer else None
+    return web.json_response({"error": message}, status=status, headers=headers)
+
+
+async def _ingest(
+    service: Service, account: str, source: str, entries: list[tuple[int, bytes]]
+) -> dict[str, Any]:
+    """Validate and queue the entries; the answer's counts and rejected lines."""
+    settings = service.settings
+    validator = Validator(
+        {account}, today=dt.date.today(), decimals=settings.ingest.decimals, default_account=account
+    )
+    chunks = BodyChunks(entries, validator, source, account)
+    summary = await ingest(iter(chunks), service.queue)
+    flags = summary.flags
+    service.metrics.observe_ingest(
+        account,
+        summary.accepted - summary.unchanged,
+        summary.rejected,
+        {"before_claimable": flags.before_claimable, "accumulated_falls": flags.accumulated_falls},
+    )
+    return {
+        "accepted": summary.accepted,
+        "unchanged": summary.unchanged,
+        "flagged": summary.flagged,
+        "rejected": [{"line": line, "reason": reason} for line, reason in sorted(chunks.rejected)],
+    }

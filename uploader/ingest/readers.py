@@ -1,0 +1,217 @@
+"""Streaming readers for CSV and JSON Lines files (or stdin), yielding validated chunks.
+
+A file is opened and its header checked before any row is read (`open_source`), so a file
+that cannot be used is a usage error, not a stream of rejections. After that, a bad row is
+a dead letter naming its file and line, and never stops the rows after it.
+
+CSV is read line by line: a line without quotes is split on commas (the fast path), a line
+with quotes goes through the csv module. Quoted fields spanning lines are not supported on
+purpose: an unbalanced quote then spoils one line instead of swallowing the rest of the file.
+Undecodable bytes survive as escapes in the dead letter's raw text.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import sys
+from collections.abc import Iterator
+from decimal import Decimal
+from pathlib import Path
+from typing import IO, Literal
+
+import msgspec
+
+from uploader.errors import ConfigError
+from uploader.ingest.pipeline import CHUNK_ROWS, Chunk, raw_text
+from uploader.ingest.validate import ACCOUNT_FIELD, FIELDS, Validator
+from uploader.queue.base import DeadRow
+from uploader.records import Record
+
+__all__ = ["FORMATS", "Format", "Source", "open_source"]
+
+Format = Literal["csv", "jsonl"]
+FORMATS: dict[str, Format] = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl"}
+BOM = b"\xef\xbb\xbf"
+
+_json = msgspec.json.Decoder(float_hook=Decimal)
+
+
+class Source:
+    """An opened input: its name for sources ("file.csv", "stdin") and its rows."""
+
+    def __init__(self, name: str, stream: IO[bytes], size: int | None) -> None:
+        self.name = name
+        self.stream = stream
+        self.size = size  # bytes, when known: the progress bar's 100 %
+
+    def position(self) -> int | None:
+        """Bytes read so far, when the stream can tell."""
+        try:
+            return self.stream.tell()
+        except (OSError, ValueError):
+            return None
+
+    def close(self) -> None:
+        """Close the file (never stdin)."""
+        if self.stream is not sys.stdin.buffer:
+            self.stream.close()
+
+    def __enter__(self) -> Source:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def chunks(self, validator: Validator, size: int = CHUNK_ROWS) -> Iterator[Chunk]:
+        """Validated rows, `size` at a time."""
+        raise NotImplementedError
+
+
+class CsvSource(Source):
+    """A CSV file whose header names the columns (any order, any case)."""
+
+    def __init__(self, name: str, stream: IO[bytes], size: int | None) -> None:
+        super().__init__(name, stream, size)
+        self.text = io.TextIOWrapper(stream, encoding="utf-8-sig", errors="surrogateescape")
+        first = self.text.readline().rstrip("\r\n")
+        header = first.split(",") if '"' not in first else _quoted(first)
+        names = [column.strip().casefold() for column in header]
+        missing = [f for f in FIELDS if f.casefold() not in names]
+        if missing and header != [""]:
+            raise ConfigError(f"{name}: the header has no column {', '.join(missing)}")
+        self.empty = header == [""]
+        self.width = len(header)
+        self.columns = [names.index(f.casefold()) for f in FIELDS] if not self.empty else []
+        account = ACCOUNT_FIELD.casefold()
+        self.account_column = names.index(account) if account in names else -1
+
+    def close(self) -> None:
+        """Close the file (never stdin: the text layer lets go of it)."""
+        if self.stream is sys.stdin.buffer:
+            self.text.detach()
+        else:
+            self.text.close()
+
+    def chunks(self, validator: Validator, size: int = CHUNK_ROWS) -> Iterator[Chunk]:
+        """Validated rows, `size` at a time."""
+        if self.empty:
+            return
+        check, default = validator.fields, validator.default_account
+        inv, ts, period, acc = self.columns
+        account_column, width, name = self.account_column, self.width, self.name
+        records: list[Record] = []
+        dead: list[DeadRow] = []
+        rounded, count = validator.rounded, 0
+        for line, text in enumerate(self.text, start=2):
+            fields = text.split(",") if '"' not in text else _quoted(text)
+            if len(fields) != width:
+                if text.strip():
+                    dead.append(self._misfit(text, fields, f"{name}:{line}", default))
+                continue
+            fields[-1] = fields[-1].rstrip("\r\n")
+            account = (fields[account_column] or default) if account_column >= 0 else default
+            source = f"{name}:{line}"
+            result = check(account, fields[inv], fields[ts], fields[period], fields[acc], source)
+            if isinstance(result, str):
+                dead.append(_dead(text, source, result, account, validator))
+            else:
+                records.append(result)
+            count += 1
+            if count == size:
+                yield Chunk(records, dead, validator.rounded - rounded, self.position())
+                records, dead, rounded, count = [], [], validator.rounded, 0
+        if records or dead:
+            yield Chunk(records, dead, validator.rounded - rounded, self.position())
+
+    def _misfit(self, text: str, fields: list[str], source: str, account: str | None) -> DeadRow:
+        reason = f"expected {self.width} fields as in the header, found {len(fields)}"
+        raw = raw_text(text.rstrip("\r\n"))
+        return DeadRow(raw=raw, source=source, reason=reason, account=account)
+
+
+class JsonLinesSource(Source):
+    """One JSON object per line, with the CSV header's names as keys."""
+
+    def chunks(self, validator: Validator, size: int = CHUNK_ROWS) -> Iterator[Chunk]:
+        """Validated rows, `size` at a time."""
+        records: list[Record] = []
+        dead: list[DeadRow] = []
+        rounded = validator.rounded
+        for line, data in enumerate(self.stream, start=1):
+            if not data.strip():
+                continue
+            source = f"{self.name}:{line}"
+            result = self._check(data.removeprefix(BOM) if line == 1 else data, source, validator)
+            if isinstance(result, DeadRow):
+                dead.append(result)
+            else:
+                records.append(result)
+            if len(records) + len(dead) >= size:
+                yield Chunk(records, dead, validator.rounded - rounded, self.position())
+                records, dead, rounded = [], [], validator.rounded
+        if records or dead:
+            yield Chunk(records, dead, validator.rounded - rounded, self.position())
+
+    @staticmethod
+    def _check(data: bytes, source: str, validator: Validator) -> Record | DeadRow:
+        row: object = None
+        try:
+            row = _json.decode(data)
+        except msgspec.DecodeError as exc:
+            reason = f"not JSON: {exc}"
+        else:
+            if isinstance(row, dict):
+                result = validator.row(row, source)
+                if isinstance(result, Record):
+                    return result
+                reason = result
+            else:
+                reason = "not a JSON object"
+        account = row.get(ACCOUNT_FIELD) if isinstance(row, dict) else None
+        text = data.decode("utf-8", "backslashreplace")
+        return _dead(text, source, reason, account or validator.default_account, validator)
+
+
+def _quoted(text: str) -> list[str]:
+    return next(csv.reader([text]), [])
+
+
+def _dead(text: str, source: str, reason: str, account: object, v: Validator) -> DeadRow:
+    known = account if isinstance(account, str) and account in v.accounts else None
+    return DeadRow(raw=raw_text(text.rstrip("\r\n")), source=source, reason=reason, account=known)
+
+
+def detect_format(path: str, given: str | None) -> Format:
+    """The format named by `--format`, else by the file's extension."""
+    if given is not None:
+        if given not in ("csv", "jsonl"):
+            raise ConfigError(f"--format: {given!r} is not csv or jsonl")
+        return "jsonl" if given == "jsonl" else "csv"
+    if path == "-":
+        raise ConfigError("reading stdin (-) needs --format csv or --format jsonl")
+    found = FORMATS.get(Path(path).suffix.lower())
+    if found is None:
+        raise ConfigError(f"{path}: cannot tell the format from the name; give --format")
+    return found
+
+
+def open_source(path: str, fmt: str | None = None) -> Source:
+    """Open a file (or `-`, stdin) and check its header; ConfigError when it cannot be used."""
+    kind = detect_format(path, fmt)
+    if path == "-":
+        stream, name, size = sys.stdin.buffer, "stdin", None
+    else:
+        try:
+            stream, name = open(path, "rb"), path  # noqa: SIM115  (closed by Source.close)
+            size = os.fstat(stream.fileno()).st_size
+        except OSError as exc:
+            raise ConfigError(f"{path}: cannot read: {exc.strerror}") from None
+    kinds = {"csv": CsvSource, "jsonl": JsonLinesSource}
+    try:
+        return kinds[kind](name, stream, size)
+    except BaseException:
+        if path != "-":
+            stream.close()
+        raise

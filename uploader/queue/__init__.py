@@ -1,0 +1,71 @@
+"""The durable queue: one interface, a backend chosen by URL.
+
+- `memory:` an in-memory queue (tests, the Python API; nothing survives the process)
+- `sqlite:relative/path.db`, `sqlite:///absolute/path.db` the embedded default
+- `redis://…` later: refused with a clear message for now
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from uploader.errors import ConfigError
+from uploader.queue.base import (
+    AccountCounts,
+    Claim,
+    DeadLetter,
+    DeadRow,
+    EnqueueResult,
+    FlagCounts,
+    LedgerEntry,
+    LedgerRow,
+    Queue,
+    QueueCounts,
+    QueuedRecord,
+)
+from uploader.queue.memory import InMemoryQueue
+
+__all__ = [
+    "AccountCounts",
+    "Claim",
+    "DeadLetter",
+    "DeadRow",
+    "EnqueueResult",
+    "FlagCounts",
+    "InMemoryQueue",
+    "LedgerEntry",
+    "LedgerRow",
+    "Queue",
+    "QueueCounts",
+    "QueuedRecord",
+    "open_queue",
+    "sqlite_path",
+]
+
+
+def sqlite_path(url: str) -> str:
+    """The file of a `sqlite:` URL: three slashes make it absolute, none relative."""
+    rest = url.removeprefix("sqlite:")
+    if rest.startswith("///"):
+        return rest[2:]
+    if rest.startswith("/") or not rest:
+        raise ConfigError(
+            f"queue: {url!r}: write sqlite:relative/path.db or sqlite:///absolute/path.db"
+        )
+    return rest
+
+
+def open_queue(url: str, *, clock: Callable[[], float] = time.time) -> Queue:
+    """The queue a URL names, not yet open (use it as an async context manager)."""
+    if url == "memory:":
+        return InMemoryQueue(clock=clock)
+    if url.startswith("sqlite:"):
+        from uploader.queue.sqlite import SQLiteQueue  # sqlite3 only when used
+
+        return SQLiteQueue(sqlite_path(url), clock=clock)
+    if url.startswith(("redis://", "rediss://")):
+        raise ConfigError(
+            "queue: the Redis backend is not available yet; use sqlite:///path/queue.db"
+        )
+    raise ConfigError(f"queue: {url!r} is not memory:, sqlite:PATH, sqlite:///ABS or redis://…")

@@ -1,0 +1,283 @@
+-- The SQLite backend's statements, one `-- name --` section each (loaded by sqlite.py).
+--
+-- Layout: `records` holds every value ever enqueued (keyed by account, inverter and day) and is
+-- what an enqueue compares with; `pending` holds the claimable ones in claim order, with the
+-- values copied, so a claim is one ordered range read plus one range delete (PERF-NOTES: the
+-- cheap shape; flipping a state column under a partial index cost three times as much).
+-- A lease is one row whose blob lists its records; ack deletes it, expiry puts the records
+-- back into `pending`. Sent and dead are not states of a `records` row: `accounts.sent`
+-- counts deliveries, `dead_letters` holds the dead.
+
+-- schema --
+CREATE TABLE IF NOT EXISTS accounts (
+    id INTEGER PRIMARY KEY,
+    name TEXT NOT NULL UNIQUE,
+    sent INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE IF NOT EXISTS records (
+    id INTEGER PRIMARY KEY,
+    account INTEGER NOT NULL,
+    remote_inv_id TEXT NOT NULL,
+    day TEXT NOT NULL,
+    period_kwh TEXT NOT NULL,
+    accumulated_kwh TEXT NOT NULL,
+    flags INTEGER NOT NULL,
+    source TEXT,
+    deadline INTEGER NOT NULL,
+    first_enqueued_at REAL NOT NULL,
+    version INTEGER NOT NULL DEFAULT 1,
+    failures INTEGER NOT NULL DEFAULT 0
+);
+CREATE UNIQUE INDEX IF NOT EXISTS records_key ON records (account, remote_inv_id, day);
+CREATE INDEX IF NOT EXISTS records_flagged ON records (account, flags) WHERE flags != 0;
+CREATE TABLE IF NOT EXISTS pending (
+    account INTEGER NOT NULL,
+    deadline INTEGER NOT NULL,
+    remote_inv_id TEXT NOT NULL,
+    day TEXT NOT NULL,
+    record_id INTEGER NOT NULL,
+    version INTEGER NOT NULL,
+    period_kwh TEXT NOT NULL,
+    accumulated_kwh TEXT NOT NULL,
+    attempts INTEGER NOT NULL,
+    first_enqueued_at REAL NOT NULL,
+    PRIMARY KEY (account, deadline, remote_inv_id, day)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS leases (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    account INTEGER NOT NULL,
+    until REAL NOT NULL,
+    released INTEGER NOT NULL DEFAULT 0,
+    n INTEGER NOT NULL,
+    oldest REAL,
+    items BLOB NOT NULL
+);
+CREATE INDEX IF NOT EXISTS leases_until ON leases (until);
+CREATE TABLE IF NOT EXISTS ledger (
+    batch_id TEXT PRIMARY KEY,
+    account INTEGER NOT NULL,
+    records INTEGER NOT NULL,
+    sent_at REAL NOT NULL,
+    http_status INTEGER NOT NULL,
+    process_id INTEGER,
+    endpoint TEXT NOT NULL,
+    status TEXT,
+    status_at REAL,
+    requeued INTEGER NOT NULL DEFAULT 0,
+    items BLOB NOT NULL
+);
+CREATE INDEX IF NOT EXISTS ledger_sent_at ON ledger (sent_at);
+CREATE INDEX IF NOT EXISTS ledger_awaiting ON ledger (account, sent_at)
+    WHERE process_id IS NOT NULL AND (status IS NULL OR status IN ('New', 'Processing'));
+CREATE TABLE IF NOT EXISTS dead_letters (
+    id INTEGER PRIMARY KEY,
+    account TEXT,
+    reason TEXT NOT NULL,
+    source TEXT,
+    at REAL NOT NULL,
+    record_id INTEGER UNIQUE,
+    version INTEGER,
+    remote_inv_id TEXT,
+    day TEXT,
+    period_kwh TEXT,
+    accumulated_kwh TEXT,
+    raw TEXT,
+    UNIQUE (source, raw)
+);
+CREATE INDEX IF NOT EXISTS dead_letters_at ON dead_letters (at);
+-- A changed value is pending again, and supersedes a dead letter of the old one. New records
+-- reach `pending` in one statement per enqueue (pend_new), cheaper than a per-row trigger.
+-- (A trigger's OR REPLACE yields to the outer upsert's conflict policy: delete, then insert.)
+CREATE TRIGGER IF NOT EXISTS records_changed AFTER UPDATE OF version ON records BEGIN
+    DELETE FROM pending WHERE account = new.account AND deadline = new.deadline
+        AND remote_inv_id = new.remote_inv_id AND day = new.day;
+    INSERT INTO pending VALUES (
+        new.account, new.deadline, new.remote_inv_id, new.day, new.id, new.version,
+        new.period_kwh, new.accumulated_kwh, 0, new.first_enqueued_at);
+    DELETE FROM dead_letters WHERE record_id = new.id;
+END;
+PRAGMA user_version = 1;
+
+-- account_id --
+SELECT id FROM accounts WHERE name = ?
+
+-- account_name --
+SELECT name FROM accounts WHERE id = ?
+
+-- account_add --
+INSERT OR IGNORE INTO accounts (name) VALUES (?)
+
+-- max_record_id --
+SELECT coalesce(max(id), 0) FROM records
+
+-- upsert --
+INSERT INTO records (account, remote_inv_id, day, period_kwh, accumulated_kwh, flags, source,
+                     deadline, first_enqueued_at)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+ON CONFLICT (account, remote_inv_id, day) DO UPDATE SET
+    period_kwh = excluded.period_kwh,
+    accumulated_kwh = excluded.accumulated_kwh,
+    flags = excluded.flags,
+    source = excluded.source,
+    version = version + 1,
+    failures = 0
+WHERE period_kwh != excluded.period_kwh OR accumulated_kwh != excluded.accumulated_kwh
+
+-- pend_new --
+INSERT OR REPLACE INTO pending
+SELECT account, deadline, remote_inv_id, day, id, version, period_kwh, accumulated_kwh, 0,
+       first_enqueued_at
+FROM records WHERE id > ?
+
+-- repend --
+INSERT OR IGNORE INTO pending
+SELECT account, deadline, remote_inv_id, day, id, version, period_kwh, accumulated_kwh, ?, ?
+FROM records WHERE id = ? AND version = ?
+
+-- repend_fresh --
+INSERT OR IGNORE INTO pending
+SELECT account, deadline, remote_inv_id, day, id, version, period_kwh, accumulated_kwh, 0,
+       first_enqueued_at
+FROM records WHERE id = ? AND version = ?
+
+-- unpend --
+DELETE FROM pending
+WHERE account = ? AND deadline = ? AND remote_inv_id = ? AND day = ? AND version = ?
+
+-- claim --
+SELECT record_id, version, remote_inv_id, day, period_kwh, accumulated_kwh, attempts + 1,
+       first_enqueued_at
+FROM pending WHERE account = ?
+ORDER BY deadline, remote_inv_id, day LIMIT ?
+
+-- claim_head --
+SELECT deadline, remote_inv_id FROM pending WHERE account = ?
+ORDER BY deadline, remote_inv_id, day LIMIT 1
+
+-- claim_inverter --
+SELECT record_id, version, remote_inv_id, day, period_kwh, accumulated_kwh, attempts + 1,
+       first_enqueued_at
+FROM pending WHERE account = ? AND deadline = ? AND remote_inv_id = ?
+ORDER BY day LIMIT ?
+
+-- delete_claimed --
+DELETE FROM pending WHERE account = ? AND (deadline, remote_inv_id, day) <= (?, ?, ?)
+
+-- lease_add --
+INSERT INTO leases (account, until, released, n, oldest, items) VALUES (?, ?, ?, ?, ?, ?)
+
+-- lease_get --
+SELECT account, until, released, items FROM leases WHERE id = ?
+
+-- lease_set --
+UPDATE leases SET n = ?, oldest = ?, items = ? WHERE id = ?
+
+-- lease_delete --
+DELETE FROM leases WHERE id = ?
+
+-- lease_delete_whole --
+DELETE FROM leases WHERE id = ? AND n = ?
+
+-- lease_extend --
+UPDATE leases SET until = ? WHERE id = ? AND released = 0 AND until > ?
+
+-- leases_expired --
+SELECT id, items FROM leases WHERE until <= ?
+
+-- ledger_add --
+INSERT INTO ledger (batch_id, account, records, sent_at, http_status, process_id, endpoint, items)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+
+-- sent_add --
+UPDATE accounts SET sent = sent + ? WHERE id = ?
+
+-- dead_record --
+INSERT OR REPLACE INTO dead_letters (account, reason, source, at, record_id, version,
+                                     remote_inv_id, day, period_kwh, accumulated_kwh)
+SELECT ?, ?, source, ?, id, version, remote_inv_id, day, period_kwh, accumulated_kwh
+FROM records WHERE id = ? AND version = ?
+
+-- dead_raw --
+INSERT OR IGNORE INTO dead_letters (account, reason, source, at, raw) VALUES (?, ?, ?, ?, ?)
+
+-- accounts_pending --
+SELECT name FROM accounts AS a
+WHERE EXISTS (SELECT 1 FROM pending AS p WHERE p.account = a.id)
+ORDER BY name
+
+-- has_pending --
+SELECT 1 FROM pending WHERE account = ? LIMIT 1
+
+-- next_released --
+SELECT min(until) FROM leases WHERE account = ? AND released = 1
+
+-- count_pending --
+SELECT account, count(*), min(first_enqueued_at) FROM pending GROUP BY account
+
+-- count_leases --
+SELECT account, released, sum(n), min(oldest) FROM leases WHERE until > ? OR released = 1
+GROUP BY account, released
+
+-- count_sent --
+SELECT id, name, sent FROM accounts
+
+-- count_dead --
+SELECT account, count(*) FROM dead_letters GROUP BY account
+
+-- count_flagged --
+SELECT account, flags, count(*) FROM records WHERE flags != 0 GROUP BY account, flags
+
+-- in_flight --
+SELECT coalesce(sum(n), 0) FROM leases WHERE released = 0 AND until > ?
+
+-- list_dead --
+SELECT id, account, reason, source, at, record_id IS NOT NULL AS replayable, remote_inv_id, day, period_kwh,
+       accumulated_kwh, raw
+FROM dead_letters WHERE id > ? AND (? IS NULL OR account = ?)
+ORDER BY id LIMIT ?
+
+-- replay_dead --
+INSERT OR IGNORE INTO pending
+SELECT r.account, r.deadline, r.remote_inv_id, r.day, r.id, r.version, r.period_kwh,
+       r.accumulated_kwh, 0, r.first_enqueued_at
+FROM dead_letters AS d JOIN records AS r ON r.id = d.record_id AND r.version = d.version
+WHERE ? IS NULL OR d.account = ?
+
+-- replay_reset_failures --
+UPDATE records SET failures = 0
+WHERE id IN (SELECT record_id FROM dead_letters WHERE record_id IS NOT NULL
+             AND (? IS NULL OR account = ?))
+
+-- replay_forget --
+DELETE FROM dead_letters WHERE record_id IS NOT NULL AND (? IS NULL OR account = ?)
+
+-- purge_records --
+DELETE FROM records
+WHERE id IN (SELECT record_id FROM dead_letters WHERE record_id IS NOT NULL
+             AND (? IS NULL OR at < ?))
+
+-- purge_dead --
+DELETE FROM dead_letters WHERE ? IS NULL OR at < ?
+
+-- ledger_awaiting --
+SELECT l.batch_id, a.name, l.records, l.sent_at, l.http_status, l.process_id, l.endpoint,
+       l.status, l.status_at
+FROM ledger AS l JOIN accounts AS a ON a.id = l.account
+WHERE l.account = ? AND l.process_id IS NOT NULL
+  AND (l.status IS NULL OR l.status IN ('New', 'Processing'))
+ORDER BY l.sent_at LIMIT ?
+
+-- ledger_status --
+UPDATE ledger SET status = ?, status_at = ? WHERE batch_id = ?
+
+-- ledger_take --
+UPDATE ledger SET requeued = 1 WHERE batch_id = ? AND requeued = 0 RETURNING account, items
+
+-- record_failures --
+SELECT failures FROM records WHERE id = ? AND version = ?
+
+-- record_failed --
+UPDATE records SET failures = failures + 1 WHERE id = ?
+
+-- ledger_prune --
+DELETE FROM ledger WHERE sent_at < ?

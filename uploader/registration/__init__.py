@@ -1,0 +1,12 @@
+"""Grouped-device registration: every documented rule, checked before anything is sent.
+
+`validate(payload, ctx)` takes the decoded JSON of a `POST device-applications/i-rec/grouped`
+body and returns every `Violation` at once, each at its field path
+(`Devices[1].Inverters[0].ElectronicSerialNumber: duplicate serial … for brand HW21`).
+The client runs it before submitting; the simulator runs it to answer like the registry.
+"""
+
+from uploader.registration.model import ValidationContext, Violation
+from uploader.registration.validate import validate
+
+__all__ = ["ValidationContext", "Violation", "validate"]

@@ -1,0 +1,135 @@
+"""Registration's calls to the registry for one account, through the shared client.
+
+Requests go through `RegistryClient.call`, so they pass the same limiter and token
+provider as the push path. A 429 is retried (the client has already made the account wait
+its Retry-After); nothing else is: a registration POST that timed out may have been
+processed, and sending it twice would file two applications.
+"""
+
+from __future__ import annotations
+
+import urllib.parse
+from collections.abc import Mapping
+from typing import Any, TypeVar
+
+import aiohttp
+import msgspec
+
+from uploader.client import RegistryClient, RegistryResponse
+from uploader.config import Paths
+from uploader.errors import RegistryError, Rejected
+from uploader.wire import Brand, DeviceWithInverters, Envelope, ErrorItem
+from uploader.wire.codec import any_envelope, brands_envelope, devices_envelope, id_envelope
+
+T = TypeVar("T")
+ATTEMPTS_ON_429 = 3
+PAGE_SIZE = 100  # the brand list's maximum ItemsPerPage
+MAX_PAGES = 1000  # a guard against a registry whose Meta never ends
+
+
+def error_line(item: ErrorItem | str) -> str:
+    """One registry error as `Field.Path: message`, like a local violation."""
+    if isinstance(item, str):
+        return item
+    message = item.Message or item.Code or "error"
+    return f"{item.Field}: {message}" if item.Field else message
+
+
+def refusal(response: RegistryResponse, what: str) -> RegistryError:
+    """The error for a non-2xx answer: Rejected (with the registry's errors) for 400/422."""
+    try:
+        envelope = any_envelope.decode(response.body)
+        message, errors = envelope.Message, envelope.Errors or []
+    except msgspec.DecodeError:
+        message, errors = response.body[:200].decode("utf-8", "replace"), []
+    text = f"{what}: the registry answered {response.status}" + (f": {message}" if message else "")
+    if response.status in (400, 413, 422):
+        return Rejected([error_line(e) for e in errors], text, status=response.status)
+    return RegistryError(text, status=response.status)
+
+
+class RegistrationApi:
+    """The registry endpoints of registration, brands and devices, for one account."""
+
+    def __init__(
+        self, client: RegistryClient, paths: Paths, account: str, page_size: int = PAGE_SIZE
+    ) -> None:
+        self._client = client
+        self._page_size = page_size
+        self._paths = paths
+        self._account = account
+        self._brand_codes: frozenset[str] | None = None
+
+    async def _call(self, method: str, path: str, **kw: Any) -> RegistryResponse:
+        for _ in range(ATTEMPTS_ON_429 - 1):
+            response = await self._client.call(self._account, method, path, **kw)
+            if response.status != 429:
+                return response
+        return await self._client.call(self._account, method, path, **kw)
+
+    async def _pages(
+        self,
+        endpoint: str,
+        path: str,
+        decoder: msgspec.json.Decoder[Envelope[list[T]]],
+        params: Mapping[str, str],
+    ) -> list[T]:
+        """Every item of a paged list, following `Meta` from page 1."""
+        items: list[T] = []
+        for page in range(1, MAX_PAGES + 1):
+            query = {**params, "CurrentPage": str(page)} if params or page > 1 else {}
+            response = await self._call("GET", path, params=query, endpoint=endpoint)
+            if not response.ok:
+                raise refusal(response, f"GET {path}")
+            envelope = decoder.decode(response.body)
+            items.extend(envelope.Data or [])
+            if envelope.Meta is None or page >= envelope.Meta.TotalPage:
+                break
+        return items
+
+    async def brands(self, code: str | None = None) -> list[Brand]:
+        """The registry's inverter brands (only `code` when given), all pages."""
+        params = {"ItemsPerPage": str(self._page_size)} | ({"Code": code} if code else {})
+        return await self._pages("brands", self._paths.brands, brands_envelope, params)
+
+    async def brand_codes(self) -> frozenset[str]:
+        """The codes of every brand, fetched once per run."""
+        if self._brand_codes is None:
+            self._brand_codes = frozenset(brand.Code for brand in await self.brands())
+        return self._brand_codes
+
+    async def devices(self, application_id: str) -> list[DeviceWithInverters]:
+        """A registered application's devices with their inverters."""
+        quoted = urllib.parse.quote(application_id, safe="")
+        path = self._paths.application_devices.format(id=quoted)
+        return await self._pages("application_devices", path, devices_envelope, {})
+
+    async def upload(self, name: str, data: bytes) -> str:
+        """Upload one document (multipart part `File`); its file id."""
+
+        def form() -> aiohttp.FormData:  # built again if the client retries after a 401
+            built = aiohttp.FormData()
+            built.add_field("File", data, filename=name, content_type="application/pdf")
+            return built
+
+        path = self._paths.documents
+        return self._created(
+            await self._call("POST", path, form=form, endpoint="documents"), f"upload {name}"
+        )
+
+    async def register(self, body: bytes) -> str:
+        """Submit a grouped-device application; its id."""
+        path = self._paths.register_grouped
+        response = await self._call("POST", path, body=body, endpoint="register_grouped")
+        return self._created(response, "registration")
+
+    def _created(self, response: RegistryResponse, what: str) -> str:
+        if not response.ok:
+            raise refusal(response, what)
+        try:
+            data = id_envelope.decode(response.body).Data
+        except msgspec.DecodeError as exc:
+            raise RegistryError(f"{what}: unexpected answer: {exc}") from None
+        if data is None:
+            raise RegistryError(f"{what}: the registry answered {response.status} without an Id")
+        return data.Id

@@ -1,0 +1,156 @@
+"""The uploader as a whole: startup, serve, a bounded graceful shutdown.
+
+`Uploader.run()` reads as its three steps. Each configured account gets an `AccountWorker`
+(its lanes) and a `StatusPoller`; they share one queue, one client and one limiter, so one
+account's trouble (a 429, a 401, a slow answer) never holds another's lanes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Sequence
+
+import structlog
+
+from uploader.client import RegistryClient
+from uploader.config import Settings
+from uploader.confirm import StatusPoller
+from uploader.events import BatchDetails, Hook, Stats
+from uploader.queue.base import Queue
+from uploader.worker import AccountWorker
+
+log = structlog.get_logger("uploader.service")
+
+
+class Uploader:
+    """Drains the queue into the registry for every configured account."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        queue: Queue,
+        client: RegistryClient,
+        hooks: Sequence[Hook] = (),
+    ) -> None:
+        self.settings = settings
+        self.queue = queue
+        self.client = client
+        self.stats = Stats()
+        self._hooks = (self.stats.record, *hooks)
+        self.stopping = asyncio.Event()
+        lanes = settings.worker.lanes_per_account
+        self.workers = {
+            a.id: AccountWorker(a.id, queue, client, settings, self._emit, lanes)
+            for a in settings.accounts
+        }
+        self.pollers = {
+            a.id: StatusPoller(a.id, queue, client, settings) for a in settings.accounts
+        }
+
+    def __repr__(self) -> str:
+        in_flight = sum(w.in_flight for w in self.workers.values())
+        return (
+            f"<Uploader batches_ok={self.stats.batches['accepted']} "
+            f"batches_failed={sum(self.stats.batches.values()) - self.stats.batches['accepted']} "
+            f"in_flight={in_flight} accounts={len(self.workers)}>"
+        )
+
+    @property
+    def _confirming(self) -> bool:
+        return self.settings.worker.poll_statuses and self.settings.registry.endpoint != "legacy"
+
+    def _emit(self, details: BatchDetails) -> None:
+        for hook in self._hooks:
+            hook(details)
+
+    def stop(self) -> None:
+        """Stop taking new batches (SIGTERM/SIGINT); in-flight ones get the shutdown grace."""
+        if not self.stopping.is_set():
+            log.info("shutting down", grace_s=self.settings.worker.shutdown_timeout_s)
+            self.stopping.set()
+
+    def wake(self, account: str | None = None) -> None:
+        """New records arrived: idle lanes look again at once."""
+        for worker in self.workers.values():
+            if account is None or worker.account == account:
+                worker.wakeup.set()
+
+    async def run(self, *, drain: bool = False, confirm: bool = False) -> int:
+        """Serve (or drain) until stopped; 0 when all went, 1 when records were refused or left.
+
+        With `drain`, return once nothing is pending or in flight; with `confirm` too, only
+        once the registry reported every batch's processing final (Failed ones are re-sent).
+        """
+        log.info(
+            "uploader started",
+            accounts=sorted(self.workers),
+            drain=drain,
+            endpoint=self.settings.registry.endpoint,
+        )
+        tasks = self._start(drain, confirm)
+        await self._until_done(tasks)
+        return self._exit_code()
+
+    def _start(self, drain: bool, confirm: bool) -> list[asyncio.Task[None]]:
+        if drain:
+            return [asyncio.create_task(self._drain(confirm), name="drain")]
+        tasks = [
+            asyncio.create_task(w.run(self.stopping, drain=False), name=f"worker-{a}")
+            for a, w in self.workers.items()
+        ]
+        if self._confirming:
+            tasks += [
+                asyncio.create_task(p.run(self.stopping), name=f"confirm-{a}")
+                for a, p in self.pollers.items()
+            ]
+        return tasks
+
+    async def _drain(self, confirm: bool) -> None:
+        # Drain: send until nothing is pending, then confirm; a Failed process puts its
+        # records back, so the two alternate until both are done.
+        while not self.stopping.is_set():
+            active = [w for w in self.workers.values() if w.paused is None]
+            await asyncio.gather(*(w.run(self.stopping, drain=True) for w in active))
+            if not (confirm and self._confirming) or self.stopping.is_set():
+                return
+            awaiting = sum([await p.poll_due() for p in self.pollers.values()])
+            idle = all([await w.idle() for w in active])
+            if awaiting == 0 and idle:
+                return
+            if idle:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self.stopping.wait(), timeout=self._poll_pause_s)
+
+    @property
+    def _poll_pause_s(self) -> float:
+        return min(1.0, self.settings.worker.status_poll_interval_s)
+
+    async def _until_done(self, tasks: list[asyncio.Task[None]]) -> None:
+        stop_waiter = asyncio.create_task(self.stopping.wait(), name="stop-waiter")
+        try:
+            await asyncio.wait([*tasks, stop_waiter], return_when=asyncio.FIRST_COMPLETED)
+            if all(t.done() for t in tasks):
+                return
+            grace = self.settings.worker.shutdown_timeout_s
+            _, pending = await asyncio.wait(tasks, timeout=grace)
+            for task in pending:
+                task.cancel()  # lanes release their unsent records as they unwind
+            await asyncio.gather(*pending, return_exceptions=True)
+        finally:
+            stop_waiter.cancel()
+            for task in tasks:
+                if task.done() and not task.cancelled() and task.exception():
+                    raise task.exception()  # type: ignore[misc]
+
+    def _exit_code(self) -> int:
+        for account, worker in self.workers.items():
+            if worker.paused:
+                log.error(
+                    "account paused; its records are still queued",
+                    account=account,
+                    reason=worker.paused,
+                )
+        rejected = sum(self.stats.records_rejected.values())
+        paused = any(w.paused for w in self.workers.values())
+        return 1 if rejected or paused else 0

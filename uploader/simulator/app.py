@@ -1,0 +1,187 @@
+"""`FakeRegistry`: the simulated REDEX registry as an aiohttp application on a real port.
+
+    async with FakeRegistry(SimOptions(tokens={"acme": "tok-acme"})) as sim:
+        ...  # talk HTTP to sim.url; sim.state() shows what it holds
+
+The same class backs `uploader simulate`, the tests and the benchmarks.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import socket
+import time
+from collections.abc import Iterable
+from decimal import Decimal
+from types import TracebackType
+from typing import Any
+
+import msgspec
+from aiohttp import web
+from aiohttp.typedefs import Handler
+
+from uploader.simulator import documents, generation, metadata, monthly, query, registration
+from uploader.simulator import tokens as token_routes
+from uploader.simulator.core import CORE, Clock, Core
+from uploader.simulator.faults import Answer
+from uploader.simulator.options import SimOptions
+from uploader.simulator.pipeline import pipeline
+from uploader.simulator.responses import JSON
+from uploader.simulator.state import InverterInfo
+from uploader.wire import (
+    BatchGenerationRequest,
+    InverterDailyData,
+    LegacyGenerationRequest,
+    MonthlyGenerationRequest,
+)
+from uploader.wire.codec import string_encoder
+
+PREFIX = "/public/v2"
+AcceptedBody = (
+    BatchGenerationRequest | InverterDailyData | LegacyGenerationRequest | MonthlyGenerationRequest
+)
+_ACCEPTED_DECODERS: dict[str, msgspec.json.Decoder[Any]] = {
+    "batch": msgspec.json.Decoder(BatchGenerationRequest),
+    "single": msgspec.json.Decoder(InverterDailyData),
+    "legacy": msgspec.json.Decoder(LegacyGenerationRequest),
+    "monthly": msgspec.json.Decoder(MonthlyGenerationRequest),
+}
+MAX_BODY_BYTES = 64 * 1024 * 1024  # big enough to answer "more than 3000 records" with a 400
+SHUTDOWN_TIMEOUT_S = 2.0
+
+# (method, path, handler, route name). A name after ":" is a variant path of the same route.
+ROUTES: tuple[tuple[str, str, Handler, str], ...] = (
+    ("POST", "/connect/token", token_routes.post_token, "token"),
+    ("POST", "/connect/token/refresh", token_routes.post_refresh, "refresh"),
+    ("POST", "/generation-data", generation.post_legacy, "legacy"),
+    ("POST", "/generation-datas", generation.post_single, "single"),
+    ("GET", "/generation-datas", query.get_generation, "query"),
+    ("POST", "/generation-datas/batches", generation.post_batch, "batch"),
+    ("POST", "/generation-datas/monthly-data", monthly.post_monthly, "monthly"),
+    ("GET", "/generation-datas/statuses", query.get_status, "statuses"),
+    ("GET", "/generation-datas/status", query.get_status, "statuses:status"),
+    ("POST", "/documents/devices", documents.post_document, "documents"),
+    ("POST", "/documents/grouped-devices", documents.post_document, "documents:grouped"),
+    ("POST", "/device-applications/i-rec/grouped", registration.post_grouped, "register"),
+    ("GET", "/device-applications/{id}/devices", registration.get_devices, "devices"),
+    ("GET", "/metadata/inverter-brands", metadata.get_brands, "brands"),
+)
+
+
+async def _state(request: web.Request) -> web.Response:
+    """`GET /_sim/state[?summary=1]`: everything the simulator holds, as JSON."""
+    summary = request.query.get("summary", "0") not in ("", "0", "false")
+    body = string_encoder.encode(request.app[CORE].snapshot(summary))
+    return web.Response(body=body, content_type=JSON)
+
+
+def build_app(core: Core) -> web.Application:
+    """The aiohttp application serving every route of the contract, plus `/_sim/state`."""
+    app = web.Application(middlewares=[pipeline], client_max_size=MAX_BODY_BYTES)
+    app[CORE] = core
+    for method, path, handler, name in ROUTES:
+        app.router.add_route(method, PREFIX + path, handler, name=name)
+    app.router.add_get("/_sim/state", _state, name="sim-state")
+    return app
+
+
+class FakeRegistry:
+    """The simulated registry: start it on a port, talk HTTP to it, inspect its state."""
+
+    def __init__(self, options: SimOptions | None = None, *, clock: Clock = time.time) -> None:
+        self._core = Core(options or SimOptions(), clock)
+        self.app = build_app(self._core)
+        self._runner: web.AppRunner | None = None
+        self.url = ""
+        self.port = 0
+
+    @property
+    def options(self) -> SimOptions:
+        """The options in force."""
+        return self._core.options
+
+    async def start(self, host: str = "127.0.0.1", port: int = 0) -> str:
+        """Listen on host:port (0: any free port); returns the base URL."""
+        self._core.closing.clear()
+        sock = socket.create_server((host, port), reuse_port=False)
+        self.port = sock.getsockname()[1]
+        self._runner = web.AppRunner(
+            self.app, access_log=None, handle_signals=False, shutdown_timeout=SHUTDOWN_TIMEOUT_S
+        )
+        await self._runner.setup()
+        await web.SockSite(self._runner, sock).start()
+        self.url = f"http://{host}:{self.port}"
+        return self.url
+
+    async def stop(self) -> None:
+        """End stalled requests and stop listening."""
+        self._core.closing.set()
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+    async def __aenter__(self) -> FakeRegistry:
+        await self.start()
+        return self
+
+    async def __aexit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.stop()
+
+    def state(self, summary: bool = False) -> dict[str, Any]:
+        """The same dict `GET /_sim/state` answers (decimals as exact strings)."""
+        return self._core.snapshot(summary)
+
+    def script(self, account: str, answers: Iterable[Answer], *, retry_after_s: int = 1) -> None:
+        """Answer the account's next requests with these statuses, in order.
+
+        200 means "process normally"; 429 carries `Retry-After: retry_after_s`; "reset"
+        drops the connection; "stall" holds the answer for `stall_s`.
+        """
+        self._core.scripts.add(account, answers, retry_after_s)
+
+    def clear_scripts(self, account: str | None = None) -> None:
+        """Forget scripted answers (of one account, or all)."""
+        self._core.scripts.clear(account)
+
+    def add_inverter(
+        self,
+        account: str,
+        remote_inv_id: str,
+        *,
+        capacity_kw: Decimal | int | str | None = None,
+        grid_connection: dt.date | None = None,
+        effective_start: dt.date | None = None,
+        effective_end: dt.date | None = None,
+    ) -> None:
+        """Make an inverter known to the account, as a registration would."""
+        capacity = None if capacity_kw is None else Decimal(capacity_kw)
+        info = InverterInfo(capacity, grid_connection, effective_start, effective_end)
+        self._core.state.account(account).inverters[remote_inv_id] = info
+
+    def accepted(self, account: str) -> list[AcceptedBody]:
+        """The account's last accepted generation bodies as wire Structs, oldest first.
+
+        Types by endpoint: `BatchGenerationRequest`, `InverterDailyData` (single),
+        `LegacyGenerationRequest`, `MonthlyGenerationRequest`; decimals are Decimals.
+        """
+        kept = self._core.state.account(account).bodies
+        return [_ACCEPTED_DECODERS[kind].decode(raw) for kind, raw in kept]
+
+    def reconfigure(self, **changes: Any) -> SimOptions:
+        """Change options while running (faults, limits, delays...); data is kept.
+
+        The rate windows start afresh.
+        """
+        options = dataclasses.replace(self._core.options, **changes)
+        self._core.configure(options)
+        return options
+
+    def __repr__(self) -> str:
+        stats = self._core.state.stats
+        return (
+            f"<FakeRegistry url={self.url or '-'} accounts={len(self._core.state.accounts)}"
+            f" requests={stats.total}>"
+        )

@@ -1,0 +1,275 @@
+"""One account's push loop: lanes that claim, send and settle batches.
+
+A record leaves the queue only through `ack` (the registry took it) or `reject` (the
+registry refused it, with its reason, into the dead letters). Every other path, including
+cancellation at shutdown, releases it back to pending, so nothing is lost.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+
+import structlog
+
+from uploader import batcher
+from uploader.batcher import Batch
+from uploader.client import RegistryClient, RegistryResponse
+from uploader.config import Settings
+from uploader.errors import TransportError
+from uploader.events import BatchDetails, Hook
+from uploader.outcome import Accepted, Outcome, Paused, Refused, Throttled, Transient, classify
+from uploader.queue.base import Claim, LedgerEntry, Queue, QueuedRecord
+from uploader.retry import backoff_s
+
+log = structlog.get_logger("uploader.worker")
+
+
+@dataclass
+class _Held:
+    """A claim being delivered, and which of its records are settled."""
+
+    claim: Claim
+    settled: set[int] = field(default_factory=set)
+
+    def open_records(self) -> list[QueuedRecord]:
+        return [r for r in self.claim.records if r.id not in self.settled]
+
+
+class AccountWorker:
+    """Drains one business account's records into the registry."""
+
+    def __init__(
+        self,
+        account: str,
+        queue: Queue,
+        client: RegistryClient,
+        settings: Settings,
+        hook: Hook,
+        lanes: int,
+    ) -> None:
+        self.account = account
+        self._queue = queue
+        self._client = client
+        self._settings = settings
+        self._hook = hook
+        self._lanes = lanes
+        self.in_flight = 0
+        self.paused: str | None = None
+        self.wakeup = asyncio.Event()
+        self._endpoint = settings.registry.endpoint
+        self._path = getattr(settings.registry.paths, self._endpoint)
+
+    def __repr__(self) -> str:
+        state = f"paused={self.paused!r}" if self.paused else f"in_flight={self.in_flight}"
+        return f"<AccountWorker {self.account} {state}>"
+
+    async def run(self, stopping: asyncio.Event, drain: bool) -> None:
+        """Serve until `stopping` is set (or, with `drain`, until nothing is left to send)."""
+        async with asyncio.TaskGroup() as group:
+            for lane in range(self._lanes):
+                group.create_task(self._lane(stopping, drain), name=f"lane-{self.account}-{lane}")
+
+    async def idle(self) -> bool:
+        """Whether this account has nothing pending (now or later) and nothing in flight."""
+        return self.in_flight == 0 and await self._queue.next_available_at(self.account) is None
+
+    async def _lane(self, stopping: asyncio.Event, drain: bool) -> None:
+        structlog.contextvars.bind_contextvars(account=self.account)
+        while not stopping.is_set() and self.paused is None:
+            claim = await self._claim()
+            if claim is not None:
+                await self._deliver(_Held(claim))
+            elif drain and await self.idle():
+                return
+            else:
+                await self._wait_for_work(stopping)
+
+    async def _claim(self) -> Claim | None:
+        registry = self._settings.registry
+        return await self._queue.claim(
+            self.account,
+            registry.max_records_per_request,
+            self._settings.worker.lease_s,
+            one_inverter=self._endpoint in batcher.ONE_INVERTER_ENDPOINTS,
+        )
+
+    async def _wait_for_work(self, stopping: asyncio.Event) -> None:
+        timeout = self._settings.worker.idle_poll_s
+        next_at = await self._queue.next_available_at(self.account)
+        if next_at is not None:
+            timeout = min(timeout, max(0.0, next_at - time.time()))
+        self.wakeup.clear()
+        waiters = [asyncio.ensure_future(e.wait()) for e in (self.wakeup, stopping)]
+        try:
+            await asyncio.wait(waiters, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for waiter in waiters:
+                waiter.cancel()
+
+    async def _deliver(self, held: _Held) -> None:
+        self.in_flight += 1
+        keeper = asyncio.create_task(self._keep_lease(held), name=f"lease-{self.account}")
+        try:
+            records = await self._first_year(held)
+            await self._send(held, batcher.build(records, self._endpoint, self._numbers))
+        finally:
+            keeper.cancel()
+            self.in_flight -= 1
+            await self._release_unsettled(held)
+
+    @property
+    def _numbers(self) -> str:
+        return self._settings.registry.numbers
+
+    async def _first_year(self, held: _Held) -> Sequence[QueuedRecord]:
+        records = held.claim.records
+        if self._endpoint != "monthly":
+            return records
+        year = records[0].day[:4]
+        later = [r for r in records if r.day[:4] != year]
+        if later:
+            await self._settle_release(held, later, 0.0)
+        return [r for r in records if r.day[:4] == year]
+
+    async def _keep_lease(self, held: _Held) -> None:
+        lease_s = self._settings.worker.lease_s
+        while True:
+            await asyncio.sleep(lease_s / 3)
+            held.claim = await self._queue.extend(held.claim, lease_s)
+
+    async def _release_unsettled(self, held: _Held) -> None:
+        # Reached on every exit, cancellation included: whatever was not acked or rejected
+        # goes back to pending. Shielded so a cancelled shutdown still completes it.
+        records = held.open_records()
+        if records:
+            with contextlib.suppress(Exception):
+                await asyncio.shield(self._queue.release(held.claim, records, 0.0))
+
+    async def _send(self, held: _Held, batch: Batch) -> None:
+        batch_id = uuid.uuid4().hex[:16]
+        attempt = max(r.attempts for r in batch.records)
+        started = time.perf_counter()
+        response, outcome = await self._attempt(batch)
+        details = BatchDetails(
+            account=self.account,
+            batch_id=batch_id,
+            endpoint=self._endpoint,
+            records=len(batch),
+            status=response.status if response else None,
+            outcome=type(outcome).__name__.lower(),
+            latency_s=response.elapsed_s if response else time.perf_counter() - started,
+            attempt=attempt,
+            wait_s=time.perf_counter() - started - response.elapsed_s if response else None,
+        )
+        await self._settle(held, batch, batch_id, outcome, details)
+
+    async def _attempt(self, batch: Batch) -> tuple[RegistryResponse | None, Outcome]:
+        try:
+            response = await self._client.call(
+                self.account, "POST", self._path, body=batch.body, endpoint=self._endpoint
+            )
+        except TransportError as exc:
+            return None, Transient(str(exc))
+        return response, classify(batch, response)
+
+    async def _settle(
+        self, held: _Held, batch: Batch, batch_id: str, outcome: Outcome, details: BatchDetails
+    ) -> None:
+        match outcome:
+            case Accepted(process_id=process_id):
+                await self._settle_ack(held, batch, batch_id, process_id, details.status or 200)
+                self._report(details, process_id=process_id)
+            case Throttled(retry_after_s=retry_after_s):
+                await self._settle_release(held, batch.records, retry_after_s)
+                self._report(details, retry_after_s=retry_after_s)
+            case Transient(reason=reason):
+                delay = self._backoff(details.attempt)
+                await self._settle_release(held, batch.records, delay)
+                self._report(details, reason=reason, retry_in_s=round(delay, 3))
+            case Paused(reason=reason):
+                await self._settle_release(held, batch.records, 0.0)
+                self._pause(reason)
+                self._report(details, reason=reason)
+            case Refused():
+                self._report(details, rejected=len(outcome.named), reason=outcome.unnamed)
+                await self._settle_refused(held, batch, outcome)
+
+    async def _settle_refused(self, held: _Held, batch: Batch, outcome: Refused) -> None:
+        if outcome.named:
+            await self._settle_reject(held, outcome.named)
+            rest = [r for r in batch.records if r.id not in held.settled]
+            if rest:
+                await self._settle_release(held, rest, 0.0)
+        elif len(batch) == 1:
+            await self._settle_reject(held, [(batch.records[0], outcome.unnamed or "refused")])
+        else:
+            for half in batcher.split(batch, self._numbers):
+                await self._send(held, half)
+
+    async def _settle_ack(
+        self, held: _Held, batch: Batch, batch_id: str, process_id: int | None, status: int
+    ) -> None:
+        entry = LedgerEntry(
+            batch_id=batch_id,
+            account=self.account,
+            records=len(batch),
+            sent_at=time.time(),
+            http_status=status,
+            process_id=process_id,
+            endpoint=self._endpoint,
+        )
+        await self._queue.ack(held.claim, batch.records, entry)
+        held.settled.update(r.id for r in batch.records)
+
+    async def _settle_release(
+        self, held: _Held, records: Sequence[QueuedRecord], delay_s: float
+    ) -> None:
+        await self._queue.release(held.claim, records, delay_s)
+        held.settled.update(r.id for r in records)
+
+    async def _settle_reject(
+        self, held: _Held, rejections: Sequence[tuple[QueuedRecord, str]]
+    ) -> None:
+        await self._queue.reject(held.claim, rejections)
+        held.settled.update(r.id for r, _ in rejections)
+
+    def _backoff(self, attempt: int) -> float:
+        retry = self._settings.retry
+        return backoff_s(attempt, retry.base_s, retry.cap_s)
+
+    def _pause(self, reason: str) -> None:
+        if self.paused is None:
+            self.paused = reason
+            log.error("account paused: its records stay queued", reason=reason)
+
+    def _report(
+        self,
+        details: BatchDetails,
+        *,
+        process_id: int | None = None,
+        retry_after_s: float | None = None,
+        rejected: int = 0,
+        **context: object,
+    ) -> None:
+        details = replace(
+            details, process_id=process_id, retry_after_s=retry_after_s, rejected=rejected
+        )
+        self._hook(details)
+        log.info(
+            "batch",
+            batch_id=details.batch_id,
+            records=details.records,
+            status=details.status,
+            outcome=details.outcome,
+            latency_ms=round(details.latency_s * 1000, 1),
+            attempt=details.attempt,
+            process_id=process_id,
+            retry_after_s=retry_after_s,
+            rejected=rejected,
+            **context,
+        )
