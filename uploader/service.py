@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Sequence
+from typing import Any
 
 import structlog
 
@@ -127,21 +128,26 @@ class Uploader:
         return min(1.0, self.settings.worker.status_poll_interval_s)
 
     async def _until_done(self, tasks: list[asyncio.Task[None]]) -> None:
-        stop_waiter = asyncio.create_task(self.stopping.wait(), name="stop-waiter")
+        # A task that ends early (a paused account's lanes) ends alone; a stop gives the
+        # rest the shutdown grace, then cancels them (lanes release unsent records).
+        stop_waiter: asyncio.Task[Any] = asyncio.create_task(self.stopping.wait(), name="stop")
+        remaining: set[asyncio.Task[Any]] = set(tasks)
         try:
-            await asyncio.wait([*tasks, stop_waiter], return_when=asyncio.FIRST_COMPLETED)
-            if all(t.done() for t in tasks):
-                return
-            grace = self.settings.worker.shutdown_timeout_s
-            _, pending = await asyncio.wait(tasks, timeout=grace)
-            for task in pending:
-                task.cancel()  # lanes release their unsent records as they unwind
-            await asyncio.gather(*pending, return_exceptions=True)
+            while remaining and not self.stopping.is_set():
+                done, remaining = await asyncio.wait(
+                    {*remaining, stop_waiter}, return_when=asyncio.FIRST_COMPLETED
+                )
+                remaining.discard(stop_waiter)
+                _raise_failure(done)
+            if remaining:
+                grace = self.settings.worker.shutdown_timeout_s
+                done, pending = await asyncio.wait(remaining, timeout=grace)
+                for task in pending:
+                    task.cancel()
+                await asyncio.gather(*pending, return_exceptions=True)
+                _raise_failure(done)
         finally:
             stop_waiter.cancel()
-            for task in tasks:
-                if task.done() and not task.cancelled() and task.exception():
-                    raise task.exception()  # type: ignore[misc]
 
     def _exit_code(self) -> int:
         for account, worker in self.workers.items():
@@ -154,3 +160,11 @@ class Uploader:
         rejected = sum(self.stats.records_rejected.values())
         paused = any(w.paused for w in self.workers.values())
         return 1 if rejected or paused else 0
+
+
+def _raise_failure(done: set[asyncio.Task[Any]]) -> None:
+    """Re-raise the first exception a finished task ended with."""
+    for task in done:
+        error = None if task.cancelled() else task.exception()
+        if error is not None:
+            raise error

@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-import os
-import sys
 from pathlib import Path
 
-from tests.integration.push.conftest import enqueue, records_for
+from tests.integration.push.conftest import enqueue, records_for, start_uploader
 from uploader import config
 from uploader.simulator import Credentials, FakeRegistry, SimOptions
 
@@ -44,18 +42,7 @@ async def test_a_full_run_logs_no_secret(tmp_path: Path) -> None:
         )
         settings = config.load(config_path, env={})
         await enqueue(settings, records_for(("acme", "bolt", "cera"), inverters=4, days=10))
-        process = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "uploader",
-            "--config",
-            str(config_path),
-            "run",
-            "--drain",
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.STDOUT,
-            env={**os.environ, **SECRETS},
-        )
+        process = await start_uploader(config_path, "run", "--drain", env=SECRETS)
         output, _ = await asyncio.wait_for(process.communicate(), timeout=60)
     text = output.decode()
     assert process.returncode == 1, text  # cera is paused by its refused token

@@ -110,6 +110,13 @@ def test_a_bom_and_crlf_line_ends_are_accepted(tmp_path: Path) -> None:
     assert chunk.records[0].accumulated_kwh == Decimal(2)
 
 
+def test_bad_rows_fill_chunks_too(tmp_path: Path) -> None:
+    """A file of nothing but bad rows still comes in bounded chunks."""
+    rows = "x,y\n" * 25
+    found = chunks(open_source(write(tmp_path, "bad.csv", HEADER + rows)), size=10)
+    assert [len(c.dead) for c in found] == [10, 10, 5]
+
+
 def test_reading_is_chunked(tmp_path: Path) -> None:
     """Rows come in chunks of the asked size, so memory does not grow with the file."""
     rows = "".join(f"INV1,2024-05-{d:02d},1,{d}\n" for d in range(1, 24))

@@ -12,11 +12,19 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 
 import msgspec
 
-from uploader.ingest.validate import Validator
+from uploader.ingest.validate import ACCOUNT_FIELD, Validator
 from uploader.queue.base import DeadRow, FlagCounts, Queue
 from uploader.records import Flag, Record
 
-__all__ = ["CHUNK_ROWS", "Chunk", "IngestSummary", "check_rows", "ingest", "raw_text"]
+__all__ = [
+    "CHUNK_ROWS",
+    "Chunk",
+    "IngestSummary",
+    "check_rows",
+    "dead_row",
+    "ingest",
+    "raw_text",
+]
 
 CHUNK_ROWS = 5000  # rows per chunk: one queue transaction each, a few MB of memory at most
 
@@ -72,6 +80,12 @@ def raw_text(text: str) -> str:
     return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
 
 
+def dead_row(text: str, source: str, reason: str, account: object, v: Validator) -> DeadRow:
+    """A refused row as a dead letter keeps it: its text, source, reason, known account."""
+    known = account if isinstance(account, str) and account in v.accounts else None
+    return DeadRow(raw=raw_text(text.rstrip("\r\n")), source=source, reason=reason, account=known)
+
+
 def check_rows(
     rows: Iterable[tuple[int, Mapping[str, object]]], validator: Validator, source: str
 ) -> Chunk:
@@ -83,10 +97,9 @@ def check_rows(
         where = f"{source}:{line}"
         result = validator.row(row, where)
         if isinstance(result, str):
-            raw = raw_text(_raw_encoder.encode(row).decode())
-            account = row.get("Account") or validator.default_account
-            known = account if account in validator.accounts else None
-            dead.append(DeadRow(raw=raw, source=where, reason=result, account=known))
+            account = row.get(ACCOUNT_FIELD) or validator.default_account
+            text = _raw_encoder.encode(row).decode()
+            dead.append(dead_row(text, where, result, account, validator))
         else:
             records.append(result)
     return Chunk(records, dead, validator.rounded - rounded)

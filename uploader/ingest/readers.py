@@ -12,6 +12,7 @@ Undecodable bytes survive as escapes in the dead letter's raw text.
 
 from __future__ import annotations
 
+import abc
 import csv
 import io
 import os
@@ -24,7 +25,7 @@ from typing import IO, Literal
 import msgspec
 
 from uploader.errors import ConfigError
-from uploader.ingest.pipeline import CHUNK_ROWS, Chunk, raw_text
+from uploader.ingest.pipeline import CHUNK_ROWS, Chunk, dead_row, raw_text
 from uploader.ingest.validate import ACCOUNT_FIELD, FIELDS, Validator
 from uploader.queue.base import DeadRow
 from uploader.records import Record
@@ -38,7 +39,7 @@ BOM = b"\xef\xbb\xbf"
 _json = msgspec.json.Decoder(float_hook=Decimal)
 
 
-class Source:
+class Source(abc.ABC):
     """An opened input: its name for sources ("file.csv", "stdin") and its rows."""
 
     def __init__(self, name: str, stream: IO[bytes], size: int | None) -> None:
@@ -65,8 +66,24 @@ class Source:
         self.close()
 
     def chunks(self, validator: Validator, size: int = CHUNK_ROWS) -> Iterator[Chunk]:
-        """Validated rows, `size` at a time."""
-        raise NotImplementedError
+        """Validated rows, `size` at a time (bad rows count too: memory stays bounded)."""
+        records: list[Record] = []
+        dead: list[DeadRow] = []
+        rounded = validator.rounded
+        for result in self.results(validator):
+            if isinstance(result, Record):
+                records.append(result)
+            else:
+                dead.append(result)
+            if len(records) + len(dead) == size:
+                yield Chunk(records, dead, validator.rounded - rounded, self.position())
+                records, dead, rounded = [], [], validator.rounded
+        if records or dead:
+            yield Chunk(records, dead, validator.rounded - rounded, self.position())
+
+    @abc.abstractmethod
+    def results(self, validator: Validator) -> Iterator[Record | DeadRow]:
+        """Each row's record or dead row, in file order."""
 
 
 class CsvSource(Source):
@@ -94,36 +111,27 @@ class CsvSource(Source):
         else:
             self.text.close()
 
-    def chunks(self, validator: Validator, size: int = CHUNK_ROWS) -> Iterator[Chunk]:
-        """Validated rows, `size` at a time."""
+    def results(self, validator: Validator) -> Iterator[Record | DeadRow]:
+        """Each row's record or dead row, in file order."""
         if self.empty:
             return
         check, default = validator.fields, validator.default_account
         inv, ts, period, acc = self.columns
         account_column, width, name = self.account_column, self.width, self.name
-        records: list[Record] = []
-        dead: list[DeadRow] = []
-        rounded, count = validator.rounded, 0
         for line, text in enumerate(self.text, start=2):
             fields = text.split(",") if '"' not in text else _quoted(text)
             if len(fields) != width:
                 if text.strip():
-                    dead.append(self._misfit(text, fields, f"{name}:{line}", default))
+                    yield self._misfit(text, fields, f"{name}:{line}", default)
                 continue
             fields[-1] = fields[-1].rstrip("\r\n")
             account = (fields[account_column] or default) if account_column >= 0 else default
             source = f"{name}:{line}"
             result = check(account, fields[inv], fields[ts], fields[period], fields[acc], source)
             if isinstance(result, str):
-                dead.append(_dead(text, source, result, account, validator))
+                yield dead_row(text, source, result, account, validator)
             else:
-                records.append(result)
-            count += 1
-            if count == size:
-                yield Chunk(records, dead, validator.rounded - rounded, self.position())
-                records, dead, rounded, count = [], [], validator.rounded, 0
-        if records or dead:
-            yield Chunk(records, dead, validator.rounded - rounded, self.position())
+                yield result
 
     def _misfit(self, text: str, fields: list[str], source: str, account: str | None) -> DeadRow:
         reason = f"expected {self.width} fields as in the header, found {len(fields)}"
@@ -134,25 +142,12 @@ class CsvSource(Source):
 class JsonLinesSource(Source):
     """One JSON object per line, with the CSV header's names as keys."""
 
-    def chunks(self, validator: Validator, size: int = CHUNK_ROWS) -> Iterator[Chunk]:
-        """Validated rows, `size` at a time."""
-        records: list[Record] = []
-        dead: list[DeadRow] = []
-        rounded = validator.rounded
+    def results(self, validator: Validator) -> Iterator[Record | DeadRow]:
+        """Each line's record or dead row, in file order (blank lines skipped)."""
         for line, data in enumerate(self.stream, start=1):
-            if not data.strip():
-                continue
-            source = f"{self.name}:{line}"
-            result = self._check(data.removeprefix(BOM) if line == 1 else data, source, validator)
-            if isinstance(result, DeadRow):
-                dead.append(result)
-            else:
-                records.append(result)
-            if len(records) + len(dead) >= size:
-                yield Chunk(records, dead, validator.rounded - rounded, self.position())
-                records, dead, rounded = [], [], validator.rounded
-        if records or dead:
-            yield Chunk(records, dead, validator.rounded - rounded, self.position())
+            if data.strip():
+                source = f"{self.name}:{line}"
+                yield self._check(data.removeprefix(BOM) if line == 1 else data, source, validator)
 
     @staticmethod
     def _check(data: bytes, source: str, validator: Validator) -> Record | DeadRow:
@@ -171,16 +166,11 @@ class JsonLinesSource(Source):
                 reason = "not a JSON object"
         account = row.get(ACCOUNT_FIELD) if isinstance(row, dict) else None
         text = data.decode("utf-8", "backslashreplace")
-        return _dead(text, source, reason, account or validator.default_account, validator)
+        return dead_row(text, source, reason, account or validator.default_account, validator)
 
 
 def _quoted(text: str) -> list[str]:
     return next(csv.reader([text]), [])
-
-
-def _dead(text: str, source: str, reason: str, account: object, v: Validator) -> DeadRow:
-    known = account if isinstance(account, str) and account in v.accounts else None
-    return DeadRow(raw=raw_text(text.rstrip("\r\n")), source=source, reason=reason, account=known)
 
 
 def detect_format(path: str, given: str | None) -> Format:

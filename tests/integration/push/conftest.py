@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
+import os
+import sys
 from collections.abc import AsyncIterator, Callable
 from decimal import Decimal
 from pathlib import Path
@@ -98,3 +101,20 @@ async def drain(settings: config.Settings) -> tuple[int, Uploader]:
         uploader = Uploader(settings, queue, client)
         code = await uploader.run(drain=True)
         return code, uploader
+
+
+async def start_uploader(
+    config_path: Path, *args: str, env: dict[str, str] | None = None
+) -> asyncio.subprocess.Process:
+    """`uploader --config PATH ARGS...` in a subprocess, stdout and stderr on one pipe."""
+    return await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "uploader",
+        "--config",
+        str(config_path),
+        *args,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+        env={**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})},
+    )

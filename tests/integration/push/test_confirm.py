@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
-import sys
 import time
 from pathlib import Path
 
@@ -17,6 +15,7 @@ from tests.integration.push.conftest import (
     expected,
     held,
     records_for,
+    start_uploader,
 )
 from uploader.client import RegistryClient
 from uploader.queue import open_queue
@@ -89,17 +88,7 @@ async def test_sigterm_exits_0_and_loses_nothing(
                 f'[[accounts]]\nid = "{a}"\ntoken = "{TOKENS[a]}"\n' for a in ("acme", "bolt")
             )
         )
-        process = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "uploader",
-            "--config",
-            str(config_path),
-            "run",
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.STDOUT,
-            env={**os.environ, "UPLOADER_LOG__LEVEL": "info"},
-        )
+        process = await start_uploader(config_path, "run", env={"UPLOADER_LOG__LEVEL": "info"})
         assert process.stdout is not None
         while b'"outcome": "accepted"' not in await process.stdout.readline():
             pass

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import random
 import signal
-import sys
 from pathlib import Path
 
 from tests.integration.push.conftest import (
@@ -17,6 +15,7 @@ from tests.integration.push.conftest import (
     expected,
     held,
     records_for,
+    start_uploader,
 )
 from uploader import config
 from uploader.ratespec import RateSpec
@@ -37,17 +36,7 @@ def write_config(path: Path, url: str, queue: Path) -> None:
 
 async def run_and_kill(config_path: Path, after_s: float) -> int | None:
     """Start `uploader run` and SIGKILL it after `after_s`; its exit code if it ended first."""
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "uploader",
-        "--config",
-        str(config_path),
-        "run",
-        stdout=asyncio.subprocess.DEVNULL,
-        stderr=asyncio.subprocess.PIPE,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
-    )
+    process = await start_uploader(config_path, "run")
     try:
         return await asyncio.wait_for(process.wait(), timeout=after_s)
     except TimeoutError:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import time
 from decimal import Decimal
@@ -19,9 +20,12 @@ from tests.integration.push.conftest import (
     held,
     records_for,
 )
+from uploader.client import RegistryClient
+from uploader.events import BatchDetails
 from uploader.queue import open_queue
 from uploader.ratespec import RateSpec
 from uploader.records import Record
+from uploader.service import Uploader
 from uploader.simulator import FakeRegistry, SimOptions
 
 
@@ -156,3 +160,37 @@ async def _spend_budget(url: str, account: str) -> None:
                 f"{url}/public/v2/generation-datas", data=body, headers=headers
             ) as response:
                 assert response.status == 200
+
+
+async def test_a_paused_account_does_not_stop_the_service(make_settings: SettingsFactory) -> None:
+    """In `run` (no drain) the others keep being served after one account is paused."""
+    paused, sent = asyncio.Event(), asyncio.Event()
+    first = records_for(("acme", "nope"), inverters=2, days=2)
+    later = records_for(("acme",), inverters=1, days=3, first=dt.date(2026, 10, 1))
+
+    def watch(details: BatchDetails) -> None:
+        if details.outcome == "paused":
+            paused.set()
+        if uploader.stats.records_sent["acme"] == 4 + len(later):
+            sent.set()
+
+    async with FakeRegistry(SimOptions(tokens=TOKENS, open_inverters=True)) as sim:
+        settings = make_settings(sim.url, accounts=("acme", "nope"))
+        await enqueue(settings, first)
+        async with (
+            open_queue(settings.queue) as queue,
+            RegistryClient.from_settings(settings) as client,
+        ):
+            uploader = Uploader(settings, queue, client, hooks=[watch])
+            serving = asyncio.create_task(uploader.run())
+            await asyncio.wait_for(paused.wait(), timeout=10)
+            await asyncio.sleep(0.5)  # longer than the shutdown grace: the service goes on
+            await queue.enqueue(later)
+            uploader.wake("acme")
+            await asyncio.wait_for(sent.wait(), timeout=10)
+            assert not serving.done()
+            uploader.stop()
+            code = await serving
+        state = sim.state()
+    assert code == 1
+    assert held(state) == expected([r for r in first + later if r.account == "acme"])

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration.queue.contract import FakeClock
+from tests.integration.queue.helpers import FakeClock
 from uploader.queue import Queue
 from uploader.queue.sqlite import SQLiteQueue
 from uploader.testing import InMemoryQueue

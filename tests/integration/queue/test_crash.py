@@ -10,7 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.integration.queue.contract import FakeClock, rec
+from tests.integration.queue.helpers import FakeClock, rec
 from uploader.queue.sqlite import SQLiteQueue
 
 HOLDER = """

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration.queue.contract import LEASE_S, FakeClock, entry, rec
+from tests.integration.queue.helpers import LEASE_S, FakeClock, entry, rec
 from uploader.errors import ConfigError, QueueError
 from uploader.queue import open_queue, sqlite_path
 from uploader.queue.sqlite import SQLiteQueue

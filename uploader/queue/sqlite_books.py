@@ -1,0 +1,139 @@
+"""The SQLite backend's bookkeeping: dead letters, the ledger, and the counts.
+
+Run on the queue's single thread; each public method is one transaction (or one read).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from itertools import starmap
+
+import msgspec
+
+from uploader.queue import base
+from uploader.queue.base import (
+    AccountCounts,
+    DeadLetter,
+    DeadRow,
+    LedgerRow,
+    QueueCounts,
+)
+from uploader.queue.sqlite_db import Database, Q
+
+
+class Books(Database):
+    """Dead letters, ledger rows and counts of an open queue database."""
+
+    # -- dead letters --------------------------------------------------------------------
+
+    def dead_letter_rows(self, rows: Sequence[DeadRow], now: float) -> None:
+        """Keep refused input rows (the same row from the same source once)."""
+        with self._tx():
+            params = [(r.account, r.reason, r.source, now, r.raw) for r in rows]
+            self.db.executemany(Q["dead_raw"], params)
+
+    def list_dead(self, account: str | None, limit: int, after_id: int) -> list[DeadLetter]:
+        """A page of dead letters in id order."""
+        rows = self.db.execute(Q["list_dead"], (after_id, account, account, limit)).fetchall()
+        fields = DeadLetter.__struct_fields__
+        return [
+            msgspec.convert(dict(zip(fields, row, strict=True)), DeadLetter, strict=False)
+            for row in rows
+        ]
+
+    def replay_dead(self, account: str | None) -> int:
+        """Dead records pending again; raw rows stay."""
+        with self._tx():
+            self.db.execute(Q["replay_reset_failures"], (account, account))
+            self.db.execute(Q["replay_dead"], (account, account))
+            replayed: int = self.db.execute(Q["replay_forget"], (account, account)).rowcount
+        return replayed
+
+    def purge_dead(self, before: float | None) -> int:
+        """Forget dead letters, and the records behind them."""
+        with self._tx():
+            self.db.execute(Q["purge_records"], (before, before))
+            purged: int = self.db.execute(Q["purge_dead"], (before, before)).rowcount
+        return purged
+
+    # -- reading the state ---------------------------------------------------------------
+
+    def accounts_pending(self, now: float) -> list[str]:
+        """Accounts with claimable records."""
+        with self._tx():
+            self._reap(now)
+        return [name for (name,) in self.db.execute(Q["accounts_pending"])]
+
+    def next_available_at(self, account: str, now: float) -> float | None:
+        """`now` when something is claimable, else when a delayed release runs out."""
+        with self._tx():
+            self._reap(now)
+        account_id = self._account(account)
+        if account_id is None:
+            return None
+        if self._one("has_pending", (account_id,)):
+            return now
+        released: float | None = self._one("next_released", (account_id,))
+        return released
+
+    def in_flight(self, now: float) -> int:
+        """Records under unexpired leases."""
+        count: int = self._one("in_flight", (now,))
+        return count
+
+    def counts(self, now: float) -> QueueCounts:
+        """Aggregates per account; see `QueueCounts`."""
+        with self._tx():
+            self._reap(now)
+            per: dict[str, AccountCounts] = {}
+            for account_id, name, sent in self.db.execute(Q["count_sent"]):
+                self._names[account_id] = name
+                per[name] = AccountCounts(sent=sent)
+            self._count_pending(per, now)
+            unattributed = self._count_dead(per)
+            for account_id, flags, count in self.db.execute(Q["count_flagged"]):
+                base.flag_counts(flags, count, per[self._names[account_id]].flagged)
+        return QueueCounts.build(per, unattributed)
+
+    def _count_pending(self, per: dict[str, AccountCounts], now: float) -> None:
+        for account_id, count, oldest in self.db.execute(Q["count_pending"]):
+            counts = per[self._names[account_id]]
+            counts.pending += count
+            counts.oldest_pending_at = base.earliest(counts.oldest_pending_at, oldest)
+        for account_id, released, count, oldest in self.db.execute(Q["count_leases"], (now,)):
+            counts = per[self._names[account_id]]
+            if released:
+                counts.pending += count
+                counts.oldest_pending_at = base.earliest(counts.oldest_pending_at, oldest)
+            else:
+                counts.leased += count
+
+    def _count_dead(self, per: dict[str, AccountCounts]) -> int:
+        unattributed = 0
+        for name, count in self.db.execute(Q["count_dead"]):
+            if name is None:
+                unattributed += count
+            else:
+                per.setdefault(name, AccountCounts()).dead += count
+        return unattributed
+
+    # -- the ledger ----------------------------------------------------------------------
+
+    def ledger_awaiting_status(self, account: str, limit: int) -> list[LedgerRow]:
+        """Batches whose processing status is not final yet, oldest first."""
+        account_id = self._account(account)
+        if account_id is None:
+            return []
+        rows = self.db.execute(Q["ledger_awaiting"], (account_id, limit)).fetchall()
+        return list(starmap(LedgerRow, rows))
+
+    def set_ledger_status(self, batch_id: str, status: str, now: float) -> None:
+        """Remember the status the registry reported."""
+        with self._tx():
+            self.db.execute(Q["ledger_status"], (status, now, batch_id))
+
+    def prune_ledger(self, older_than: float) -> int:
+        """Delete ledger rows older than the retention."""
+        with self._tx():
+            pruned: int = self.db.execute(Q["ledger_prune"], (older_than,)).rowcount
+        return pruned

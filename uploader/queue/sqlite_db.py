@@ -1,0 +1,157 @@
+"""The SQLite backend's connection and plumbing: schema, transactions, accounts, leases.
+
+The layout and why it is shaped this way are described at the top of `queries.sql`.
+Everything here runs on the queue's single thread (see `uploader.queue.sqlite`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import importlib.resources
+import re
+import sqlite3
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+import msgspec
+
+from uploader.errors import QueueError
+from uploader.queue import base
+from uploader.queue.base import Claim, QueuedRecord
+
+SCHEMA_VERSION = 1
+CACHE_KIB = 32 * 1024  # page cache; the enqueue's peak-memory goal is 150 MB in all
+
+Item = tuple[int, int, int, float]  # a leased record: id, version, attempts, first_enqueued_at
+
+encode = msgspec.msgpack.Encoder().encode
+decode_items = msgspec.msgpack.Decoder(list[tuple[int, int, int, float]]).decode
+decode_pairs = msgspec.msgpack.Decoder(list[tuple[int, int]]).decode
+
+
+def _load_queries() -> dict[str, str]:
+    text = importlib.resources.files("uploader.queue").joinpath("queries.sql").read_text()
+    parts = re.split(r"^-- (\w+) --$", text, flags=re.MULTILINE)
+    return {name: body.strip() for name, body in zip(parts[1::2], parts[2::2], strict=True)}
+
+
+Q = _load_queries()
+UPSERT_WIDTH = Q["upsert"].count("?")
+
+
+@functools.lru_cache(maxsize=8)
+def upsert_sql(rows: int) -> str:
+    """The upsert statement with `rows` rows of values."""
+    one = "(" + ", ".join("?" * UPSERT_WIDTH) + ")"
+    return Q["upsert"].replace(one, ", ".join([one] * rows))
+
+
+class Database:
+    """An open queue file: one connection, with the helpers every operation shares.
+
+    Every public operation of a subclass is one transaction (`BEGIN IMMEDIATE`, so
+    concurrent processes wait on the busy timeout instead of failing on a lock upgrade).
+    """
+
+    def __init__(self, path: str, *, synchronous: str, busy_timeout_s: float) -> None:
+        self.db = sqlite3.connect(path, isolation_level=None, timeout=busy_timeout_s)
+        self.db.execute("PRAGMA journal_mode = WAL")
+        self.db.execute(f"PRAGMA synchronous = {synchronous}")
+        self.db.execute(f"PRAGMA cache_size = -{CACHE_KIB}")
+        self._create_schema()
+        self._ids: dict[str, int] = {}
+        self._names: dict[int, str] = {}
+        self._days: dict[dt.date, tuple[str, int]] = {}
+
+    def close(self) -> None:
+        """Close the connection."""
+        self.db.close()
+
+    def _create_schema(self) -> None:
+        version = self.db.execute("PRAGMA user_version").fetchone()[0]
+        if version > SCHEMA_VERSION:
+            raise QueueError(f"the queue's schema {version} is newer than this uploader's")
+        if version < SCHEMA_VERSION:
+            self.db.executescript(f"BEGIN IMMEDIATE;\n{Q['schema']}\nCOMMIT;")
+
+    @contextmanager
+    def _tx(self) -> Iterator[None]:
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        self.db.execute("COMMIT")
+
+    def _one(self, name: str, params: Sequence[Any] = ()) -> Any:
+        row = self.db.execute(Q[name], params).fetchone()
+        return None if row is None else row[0]
+
+    def _account(self, name: str, *, create: bool = False) -> int | None:
+        account_id = self._ids.get(name)
+        if account_id is None:
+            if create:
+                self.db.execute(Q["account_add"], (name,))
+            account_id = self._one("account_id", (name,))
+            if account_id is not None:
+                self._ids[name] = account_id
+                self._names[account_id] = name
+        return account_id
+
+    def _day(self, day: dt.date) -> tuple[str, int]:
+        if len(self._days) > 100_000:
+            self._days.clear()
+        entry = self._days[day] = (day.isoformat(), base.deadline_key(day))
+        return entry
+
+    def _add_lease(self, account_id: int, until: float, items: list[Item], released: bool) -> int:
+        oldest = min(item[3] for item in items)
+        params = (account_id, until, int(released), len(items), oldest, encode(items))
+        lease_id: int = self.db.execute(Q["lease_add"], params).lastrowid  # type: ignore[assignment]
+        return lease_id
+
+    def _reap(self, now: float) -> None:
+        """Expired leases (and delays that ran out) put their records back into pending."""
+        for lease_id, blob in self.db.execute(Q["leases_expired"], (now,)).fetchall():
+            self._repend(decode_items(blob))
+            self.db.execute(Q["lease_delete"], (lease_id,))
+
+    def _repend(self, items: Sequence[Item]) -> None:
+        # Only where the value is still the one leased: a changed value is pending already.
+        params = [(attempts, first, rid, version) for rid, version, attempts, first in items]
+        self.db.executemany(Q["repend"], params)
+
+    def _take(self, claim: Claim, records: Sequence[QueuedRecord]) -> list[Item] | None:
+        """Remove records from their lease; None when the lease is gone (it expired)."""
+        lease_id = int(claim.lease_id)
+        row = self.db.execute(Q["lease_get"], (lease_id,)).fetchone()
+        if row is None:
+            return None
+        ids = {r.id for r in records}
+        taken: list[Item] = []
+        kept: list[Item] = []
+        for item in decode_items(row[3]):
+            (taken if item[0] in ids else kept).append(item)
+        if kept:
+            oldest = min(item[3] for item in kept)
+            self.db.execute(Q["lease_set"], (len(kept), oldest, encode(kept), lease_id))
+        else:
+            self.db.execute(Q["lease_delete"], (lease_id,))
+        return taken
+
+    def _unpend(self, account_id: int, records: Sequence[QueuedRecord]) -> None:
+        """After an expired lease: take the same values out of pending again."""
+        params = [
+            (account_id, base.deadline_of_text(r.day), r.remote_inv_id, r.day, r.version)
+            for r in records
+        ]
+        self.db.executemany(Q["unpend"], params)
+
+    def _account_of(self, claim: Claim) -> int:
+        account_id = self._account(claim.account)
+        if account_id is None:
+            raise QueueError(f"unknown account {claim.account!r} in a claim")
+        return account_id
