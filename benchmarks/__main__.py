@@ -1,6 +1,7 @@
 """`python -m benchmarks`: run the suite, write docs/benchmarks.md and its charts.
 
     .venv/bin/python -m benchmarks [--quick | --full] [--only SECTION[,SECTION]] [--out DIR]
+    .venv/bin/python -m benchmarks --render   (the report again from benchmarks.json)
 
 Sections: budget, push, codec, scale, day, others. Results are also kept as JSON beside the
 report (`benchmarks.json`), so `--only` re-runs some sections and re-renders the whole report
@@ -79,8 +80,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     size.add_argument("--full", action="store_true", help="add the largest backlogs (5 M)")
     parser.add_argument("--only", help=f"comma-separated sections of: {', '.join(SECTIONS)}")
     parser.add_argument("--out", type=Path, default=DOCS, help="report directory (docs/)")
+    parser.add_argument(
+        "--render", action="store_true", help="run nothing: rewrite the report from its JSON"
+    )
     args = parser.parse_args(argv)
-    args.sections = _sections(parser, args.only)
+    args.sections = [] if args.render else _sections(parser, args.only)
     return args
 
 
@@ -102,11 +106,13 @@ def main(argv: list[str] | None = None) -> int:
     command = shlex.join(["python", "-m", "benchmarks", *(sys.argv[1:] if argv is None else argv)])
     saved = _load(args.out / "benchmarks.json") if args.sections != list(SECTIONS) else None
     results: dict[str, Any] = _decode(saved) if saved else {}
+    if args.render and saved is not None:
+        command, args.quick = saved.machine.command, saved.quick
     with tempfile.TemporaryDirectory(prefix="uploader-bench-") as scratch:
         mode = Mode(quick=args.quick, full=args.full, scratch=Path(scratch))
         for name in args.sections:
             results[name] = _run(name, mode)
-    machine = report.machine(command)
+    machine = saved.machine if args.render and saved is not None else report.machine(command)
     _save(args.out / "benchmarks.json", machine, args.quick, results)
     _write(args.out, machine, args.quick, results)
     return 0

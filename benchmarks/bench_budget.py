@@ -231,17 +231,14 @@ def render(r: BudgetResult) -> str:
 
 
 def chart(r: BudgetResult, out: Path) -> list[Path]:
-    """Utilisation per strategy (and jitter), with the 0.99 goal."""
+    """Whole-drain and steady utilisation per strategy (the first jitter), with the goal."""
     path = out / "bench-budget.png"
-    groups: dict[str, dict[str, Spread]] = {}
-    for jitter, rows in r.rows.items():
-        for name, row in rows.items():
-            groups.setdefault(name, {})[jitter.split(" (")[0]] = row.utilisation
-    for values in groups.values():  # every group needs every series: the product alone has both
-        for jitter in r.rows:
-            values.setdefault(jitter.split(" (")[0], Spread(0.0, 0.0, 0.0, 0))
+    jitter, rows = next(iter(r.rows.items()))
+    groups = {
+        name: {"whole drain": row.utilisation, "steady": row.steady} for name, row in rows.items()
+    }
     charts.grouped_bars(
-        path, "Share of the windows' allowance used (accepted ÷ most allowed)", "utilisation",
+        path, f"Share of the windows' allowance used, {jitter}", "accepted / most allowed",
         groups, goal=GOAL, goal_label="goal 0.99",
     )  # fmt: skip
     return [path]

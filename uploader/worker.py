@@ -20,7 +20,7 @@ from uploader import batcher
 from uploader.batcher import Batch
 from uploader.client import RegistryClient, RegistryResponse
 from uploader.config import Settings
-from uploader.errors import TransportError
+from uploader.errors import QueueError, TransportError
 from uploader.events import BatchDetails, Hook
 from uploader.outcome import Accepted, Outcome, Paused, Refused, Throttled, Transient, classify
 from uploader.queue.base import Claim, LedgerEntry, Queue, QueuedRecord
@@ -140,7 +140,13 @@ class AccountWorker:
         lease_s = self._settings.worker.lease_s
         while True:
             await asyncio.sleep(lease_s / 3)
-            held.claim = await self._queue.extend(held.claim, lease_s)
+            try:
+                held.claim = await self._queue.extend(held.claim, lease_s)
+            except QueueError as exc:
+                # The lease ran out (the loop was starved): the records may be claimed again
+                # elsewhere; sending them twice is harmless, the registry overwrites days.
+                log.warning("lease lost while in flight", error=str(exc))
+                return
 
     async def _release_unsettled(self, held: _Held) -> None:
         # Reached on every exit, cancellation included: whatever was not acked or rejected
