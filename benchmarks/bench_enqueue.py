@@ -126,6 +126,7 @@ async def measure(mode: Mode) -> EnqueueResult:
         for path in (db, ceiling_db):
             remove_db(path)
         csv.unlink(missing_ok=True)
+        config.unlink(missing_ok=True)
     return _result(rows, runs, load, product, ceiling)
 
 

@@ -14,7 +14,7 @@ import sys
 from collections.abc import Sequence
 
 from uploader import __version__
-from uploader.errors import ConfigError
+from uploader.errors import ConfigError, QueueError
 
 # Order is the order of `--help`.
 COMMAND_MODULES = (
@@ -71,7 +71,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     try:
         code: int = handler(args)
-    except ConfigError as exc:
+    except (ConfigError, QueueError) as exc:  # a queue that cannot be opened is configuration
         print(f"uploader: error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

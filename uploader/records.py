@@ -46,6 +46,6 @@ def canonical(value: Decimal) -> str:
     text = str(value)
     if "E" in text:
         text = format(value, "f")
-    if "." in text:
+    if text[-1] == "0" and "." in text:
         text = text.rstrip("0").rstrip(".")
     return "0" if text == "-0" else text

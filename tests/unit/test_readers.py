@@ -215,3 +215,13 @@ async def test_ingest_queues_records_and_keeps_rejections(tmp_path: Path) -> Non
     assert (again.accepted, again.unchanged, again.rejected) == (2, 2, 1)
     assert (counts.total.pending, counts.total.dead) == (2, 1)
     assert counts.accounts["acme"].flagged.before_claimable == 1
+
+
+def test_check_rows_survives_a_mistyped_account() -> None:
+    """An Account that is not text (a JSON list) is a reason, never an exception."""
+    row: dict[str, object] = {"RemoteInvId": "I", "Timestamp": "2024-05-01",
+                              "PeriodProductionInKWh": 1, "AccumulatedEnergyInKWh": 1,
+                              "Account": ["acme"]}  # fmt: skip
+    chunk = check_rows([(1, row)], validator(), "ingest:r")
+    (dead,) = chunk.dead
+    assert (dead.reason, dead.account) == ("unknown account ['acme']", None)

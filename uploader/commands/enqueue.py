@@ -15,7 +15,7 @@ import sys
 from uploader import commands
 from uploader.commands import Subparsers
 from uploader.config import Settings
-from uploader.errors import ConfigError, QueueError
+from uploader.errors import ConfigError
 from uploader.ingest.pipeline import Chunk, IngestSummary, ingest
 from uploader.ingest.readers import CsvSource, Source, open_source
 from uploader.ingest.validate import Validator
@@ -55,7 +55,7 @@ def run(args: argparse.Namespace) -> int:
     sources = _open_all(args.files, args.format, args.account)
     try:
         summary = asyncio.run(_enqueue(settings, sources, args.account))
-    except (QueueError, OSError) as exc:
+    except OSError as exc:  # a file that fails mid-read
         print(f"uploader: error: {exc}", file=sys.stderr)
         return 2
     finally:

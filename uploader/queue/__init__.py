@@ -45,11 +45,12 @@ __all__ = [
 
 
 def sqlite_path(url: str) -> str:
-    """The file of a `sqlite:` URL: three slashes make it absolute, none relative."""
+    """The file of a `sqlite:` URL: `sqlite:///abs/q.db` (or `sqlite:/abs/q.db`) is absolute,
+    `sqlite:rel/q.db` relative to the working directory; `sqlite://x` names no file."""
     rest = url.removeprefix("sqlite:")
     if rest.startswith("///"):
         return rest[2:]
-    if rest.startswith("/") or not rest:
+    if rest.startswith("//") or not rest:
         raise ConfigError(
             f"queue: {url!r}: write sqlite:relative/path.db or sqlite:///absolute/path.db"
         )

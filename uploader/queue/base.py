@@ -11,14 +11,16 @@ Choices every backend shares (the contract tests hold each backend to them):
   version and make the record pending again, with its attempts at zero; a dead letter of
   that record is dropped, the new value superseding it.
 - `ack` ends the lease of the acked records; those whose value was re-enqueued while in
-  flight stay pending, carrying the new value. `sent` counts deliveries: a record delivered
+  flight stay pending, carrying the new value. An ack that comes after its lease expired
+  still takes the same values out of pending. `sent` counts deliveries: a record delivered
   twice (corrected, or re-sent after its lease expired) counts twice.
 - `release` with a delay keeps the records out of claims until the delay has passed;
   meanwhile they count as pending.
 - `requeue_batch` (the registry reported the batch's processing Failed) makes its records
-  pending again once; a record whose batch fails a second time becomes a dead letter. The
-  per-record failure counter is reset when a new value is enqueued or the dead letter is
-  replayed.
+  pending again, once per batch (a repeated call does nothing); each record keeps a failure
+  counter, and a record whose batch fails a second time becomes a dead letter instead. The
+  counter is reset when a new value is enqueued or the dead letter is replayed. The ledger
+  row keeps the (id, version) of every record its batch carried.
 - `extend` raises QueueError when the lease has already expired.
 - Times are wall-clock seconds from the backend's clock (injectable for tests).
 """
@@ -186,9 +188,9 @@ def earliest(a: float | None, b: float | None) -> float | None:
 
 def flag_counts(flags: int, count: int, into: FlagCounts) -> None:
     """Add `count` records carrying `flags` to the per-flag counts."""
-    if flags & Flag.BEFORE_CLAIMABLE:
+    if flags & int(Flag.BEFORE_CLAIMABLE):
         into.before_claimable += count
-    if flags & Flag.ACCUMULATED_FALLS:
+    if flags & int(Flag.ACCUMULATED_FALLS):
         into.accumulated_falls += count
 
 

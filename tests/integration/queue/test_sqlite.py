@@ -85,8 +85,10 @@ def test_sqlite_urls_name_relative_and_absolute_files() -> None:
     assert sqlite_path("sqlite:queue.db") == "queue.db"
     assert sqlite_path("sqlite:data/queue.db") == "data/queue.db"
     assert sqlite_path("sqlite:///var/lib/uploader/queue.db") == "/var/lib/uploader/queue.db"
-    with pytest.raises(ConfigError, match="sqlite:///absolute"):
-        sqlite_path("sqlite:/var/queue.db")
+    assert sqlite_path("sqlite:/var/queue.db") == "/var/queue.db"
+    for unclear in ("sqlite://host/queue.db", "sqlite:"):
+        with pytest.raises(ConfigError, match="sqlite:///absolute"):
+            sqlite_path(unclear)
 
 
 async def test_open_queue_chooses_the_backend_by_url(
