@@ -12,7 +12,7 @@ RUNTIME ?= build/runtime
 demo: $(STAMP)            ## the main job: simulator + generated fleet + upload
 	$(BIN)/uploader demo
 
-test: $(STAMP) lint types unit install-check   ## everything CI runs
+test: $(STAMP) lint types unit install-check bench-quick   ## everything CI runs
 
 lint: $(STAMP)
 	$(BIN)/ruff check uploader tests benchmarks

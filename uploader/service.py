@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from collections.abc import Sequence
 from typing import Any
 
@@ -22,6 +23,7 @@ from uploader.queue.base import Queue
 from uploader.worker import AccountWorker
 
 log = structlog.get_logger("uploader.service")
+HOUSEKEEPING_S = 3600.0  # how often a long run prunes the ledger
 
 
 class Uploader:
@@ -89,6 +91,7 @@ class Uploader:
             drain=drain,
             endpoint=self.settings.registry.endpoint,
         )
+        await self.prune_ledger()
         tasks = self._start(drain, confirm)
         await self._until_done(tasks)
         return self._exit_code()
@@ -100,12 +103,27 @@ class Uploader:
             asyncio.create_task(w.run(self.stopping, drain=False), name=f"worker-{a}")
             for a, w in self.workers.items()
         ]
+        tasks.append(asyncio.create_task(self._housekeeping(), name="housekeeping"))
         if self._confirming:
             tasks += [
                 asyncio.create_task(p.run(self.stopping), name=f"confirm-{a}")
                 for a, p in self.pollers.items()
             ]
         return tasks
+
+    async def prune_ledger(self) -> int:
+        """Forget ledger rows older than `worker.ledger_retention_days`."""
+        retention_s = self.settings.worker.ledger_retention_days * 86400
+        pruned = await self.queue.prune_ledger(time.time() - retention_s)
+        if pruned:
+            log.info("ledger pruned", rows=pruned)
+        return pruned
+
+    async def _housekeeping(self) -> None:
+        while not self.stopping.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.stopping.wait(), timeout=HOUSEKEEPING_S)
+            await self.prune_ledger()
 
     async def _drain(self, confirm: bool) -> None:
         # Drain: send until nothing is pending, then confirm; a Failed process puts its

@@ -18,7 +18,7 @@ from tests.integration.push.conftest import (
     start_uploader,
 )
 from uploader.client import RegistryClient
-from uploader.queue import open_queue
+from uploader.queue import LedgerEntry, open_queue
 from uploader.service import Uploader
 from uploader.simulator import FakeRegistry, SimOptions
 
@@ -104,3 +104,28 @@ async def test_sigterm_exits_0_and_loses_nothing(
     assert 0 < mid_way < len(records)
     assert final == 0
     assert held(state) == expected(records)
+
+
+async def test_old_ledger_rows_are_pruned(make_settings: SettingsFactory) -> None:
+    """A run starts by forgetting ledger rows older than the retention setting."""
+    async with FakeRegistry(SimOptions(tokens=TOKENS, open_inverters=True)) as sim:
+        settings = make_settings(sim.url, accounts=("acme",), worker={"ledger_retention_days": 1})
+        await enqueue(settings, records_for(("acme",), inverters=2, days=2))
+        async with open_queue(settings.queue) as queue:
+            claim = await queue.claim("acme", 10, 60)
+            assert claim is not None
+            old = LedgerEntry(
+                batch_id="old",
+                account="acme",
+                records=4,
+                sent_at=time.time() - 2 * 86400,
+                http_status=200,
+                process_id=7,
+                endpoint="batch",
+            )
+            await queue.ack(claim, claim.records, old)
+            assert [r.batch_id for r in await queue.ledger_awaiting_status("acme", 10)] == ["old"]
+            async with RegistryClient.from_settings(settings) as client:
+                uploader = Uploader(settings, queue, client)
+                assert await uploader.run(drain=True) == 0
+            assert await queue.ledger_awaiting_status("acme", 10) == []
