@@ -107,6 +107,7 @@ def impossible_records(inverters: list[fleet.Inverter], day: dt.date) -> list[Re
             day=day,
             period_kwh=inv.capacity_kw * 24 * 10,
             accumulated_kwh=inv.meter_start_kwh,
+            source="demo: a deliberate typo",
         )
         for inv in inverters[:2]
     ]
