@@ -225,3 +225,38 @@ def test_check_rows_survives_a_mistyped_account() -> None:
     chunk = check_rows([(1, row)], validator(), "ingest:r")
     (dead,) = chunk.dead
     assert (dead.reason, dead.account) == ("unknown account ['acme']", None)
+
+
+FAST_PATH_ROWS = [
+    "INV1,2024-05-01,1.50,10.000",  # trailing zeros: canonical text
+    "INV1,2024-05-02,007.5,0.000",  # leading zeros
+    "INV1,2024-05-03,1.,.5",  # a bare point either side
+    "INV1,2024-05-04,1.0001,2",  # four places: rounded
+    "INV1,2024-05-05,1.25000,3",  # zeros past the third place
+    "INV1,2024-05-06,1e3,4",  # exponent
+    "INV1,2024-05-07,-1,5",  # negative
+    "INV1,2024-05-08, 2 ,6",  # spaces around a value
+    " INV2 ,2024-05-09,1,7",  # spaces around the inverter
+    "INV2,2024-13-01,1,8",  # not a calendar date
+    "INV2,2099-01-01,1,9",  # in the future
+    "INV2,2024-05-10,1234567890123456,9",  # too large
+    "INV2,2024-05-11,2,1",  # falling accumulated value
+    "INV2,2024-05-12,٣,10",  # a non-ASCII digit
+]
+
+
+@pytest.mark.parametrize("line", FAST_PATH_ROWS)
+def test_the_csv_fast_path_answers_as_the_validator_does(tmp_path: Path, line: str) -> None:
+    """Each row read from a file gives what `Validator.fields` gives for its fields."""
+    rows = ["INV2,2024-05-08,1,5", line]  # a previous row, for the falling check
+    path = write(tmp_path, "f.csv", "Account," + HEADER + "".join(f"acme,{r}\n" for r in rows))
+    (chunk,) = chunks(open_source(path))
+    expected = validator()
+    got: dict[str | None, object] = {r.source: r for r in chunk.records}
+    got.update({r.source: r.reason for r in chunk.dead})
+    for n, row in enumerate(rows, start=2):
+        inv, ts, period, acc = row.split(",")
+        result = expected.fields("acme", inv, ts, period, acc, f"{path}:{n}")
+        assert got[f"{path}:{n}"] == result
+        if not isinstance(result, str):
+            assert str(result.period_kwh) == str(chunk.records[-1 if n > 2 else 0].period_kwh)

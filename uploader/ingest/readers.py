@@ -15,12 +15,14 @@ from __future__ import annotations
 import abc
 import csv
 import io
+import operator
 import os
+import re
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from decimal import Decimal
 from pathlib import Path
-from typing import IO, Literal
+from typing import IO, Any, Literal
 
 import msgspec
 
@@ -37,6 +39,15 @@ FORMATS: dict[str, Format] = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "json
 BOM = b"\xef\xbb\xbf"
 
 _json = msgspec.json.Decoder(float_hook=Decimal)
+
+# The CSV fast path's fields: text without quotes or line ends, and a plain decimal (digits,
+# no sign or exponent, at most 15 before the point and 3 after it).
+_TEXT = r'([^,"\r\n]*)'
+_OTHER = r'[^,"\r\n]*'
+_PLAIN = r"((?:0|[1-9][0-9]{0,14})(?:\.[0-9]{1,3})?)"
+_NEVER = re.compile(r"(?!)").fullmatch
+Match = Callable[[str], "re.Match[str] | None"]
+Pick = Callable[[tuple[Any, ...]], Any]
 
 
 class Source(abc.ABC):
@@ -103,6 +114,10 @@ class CsvSource(Source):
         self.columns = [names.index(f.casefold()) for f in FIELDS] if not self.empty else []
         account = ACCOUNT_FIELD.casefold()
         self.account_column = names.index(account) if account in names else -1
+        self.match: Match = _NEVER
+        self.pick: Pick = operator.itemgetter(0)
+        if not self.empty:
+            self.match, self.pick = _line_pattern(self.width, self.columns, self.account_column)
 
     def close(self) -> None:
         """Close the file (never stdin: the text layer lets go of it)."""
@@ -115,10 +130,17 @@ class CsvSource(Source):
         """Each row's record or dead row, in file order."""
         if self.empty:
             return
-        check, default = validator.fields, validator.default_account
+        check, plain, default = validator.fields, validator.plain, validator.default_account
         inv, ts, period, acc = self.columns
         account_column, width, name = self.account_column, self.width, self.name
+        match, pick = self.match, self.pick
         for line, text in enumerate(self.text, start=2):
+            if (found := match(text)) is not None:
+                a, i, t, p, c = pick(found.groups())
+                record = plain(a or default, i, t, p, c, f"{name}:{line}")
+                if record is not None:
+                    yield record
+                    continue
             fields = text.split(",") if '"' not in text else _quoted(text)
             if len(fields) != width:
                 if text.strip():
@@ -167,6 +189,26 @@ class JsonLinesSource(Source):
         account = row.get(ACCOUNT_FIELD) if isinstance(row, dict) else None
         text = data.decode("utf-8", "backslashreplace")
         return dead_row(text, source, reason, account or validator.default_account, validator)
+
+
+def _line_pattern(width: int, columns: list[int], account_column: int) -> tuple[Match, Pick]:
+    """The fast path's matcher: a line without quotes whose two values are plain decimals.
+
+    One regex call splits the line and vets both values' text (the validator's costliest
+    checks); `pick` orders its groups as (account, inverter, timestamp, period,
+    accumulated), the account "" when the file has no such column.
+    """
+    inv, ts, period, acc = columns
+    parts = [_OTHER] * width
+    for column in (inv, ts, account_column):
+        if column >= 0:
+            parts[column] = _TEXT
+    parts[period] = parts[acc] = _PLAIN
+    captured = sorted(c for c in (account_column, *columns) if c >= 0)
+    shift = 1 if account_column < 0 else 0  # the empty group standing for the account
+    slots = [captured.index(c) + shift if c >= 0 else 0 for c in (account_column, *columns)]
+    pattern = re.compile(("()" if shift else "") + ",".join(parts) + r"\r?\n?")
+    return pattern.fullmatch, operator.itemgetter(*slots)
 
 
 def _quoted(text: str) -> list[str]:

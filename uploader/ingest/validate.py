@@ -115,13 +115,46 @@ class Validator:
         checked = self._days.get(ts) or self._day(ts)
         if isinstance(checked, str):
             return checked
-        day, flags = checked
         period_kwh = self._decimal(period, "PeriodProductionInKWh")
         if isinstance(period_kwh, str):
             return period_kwh
         accumulated_kwh = self._decimal(acc, "AccumulatedEnergyInKWh")
         if isinstance(accumulated_kwh, str):
             return accumulated_kwh
+        return self._accept(account, inv, checked, period_kwh, accumulated_kwh, source)
+
+    def plain(
+        self, account: str | None, inv: str, ts: str, period: str, acc: str, source: str
+    ) -> Record | None:
+        """`fields` for values known to be plain decimals (digits, at most three places).
+
+        The CSV reader's fast path: None when the row needs a closer look, and `fields`
+        then gives the same answer the long way (nothing is remembered before the record
+        is accepted, so a row is never counted twice).
+        """
+        checked = self._days.get(ts) or self._day(ts)
+        if account not in self.accounts or isinstance(checked, str):
+            return None
+        inv = inv.strip()
+        if not (0 < len(inv) <= MAX_ID_LENGTH and inv.isascii()):
+            return None
+        if period[-1] == "0" and "." in period:
+            period = period.rstrip("0").rstrip(".")
+        if acc[-1] == "0" and "." in acc:
+            acc = acc.rstrip("0").rstrip(".")
+        return self._accept(account, inv, checked, Decimal(period), Decimal(acc), source)
+
+    def _accept(
+        self,
+        account: str,
+        inv: str,
+        checked: tuple[dt.date, int],
+        period_kwh: Decimal,
+        accumulated_kwh: Decimal,
+        source: str,
+    ) -> Record:
+        """The record of a row that passed every check, with its flags."""
+        day, flags = checked
         if self._falls(account, inv, day, accumulated_kwh):
             flags |= _FALLS
         if flags:
