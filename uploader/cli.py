@@ -16,20 +16,21 @@ from collections.abc import Sequence
 from uploader import __version__
 from uploader.errors import ConfigError, QueueError
 
-# Order is the order of `--help`.
-COMMAND_MODULES = (
-    "uploader.commands.demo",
-    "uploader.commands.run",
-    "uploader.commands.simulate",
-    "uploader.commands.register_grouped",
-    "uploader.commands.brands",
-    "uploader.commands.devices",
-    "uploader.commands.config_cmd",
-    "uploader.commands.enqueue",
-    "uploader.commands.status",
-    "uploader.commands.dead_letter",
-    "uploader.commands.earliest_claim_date",
-)
+# Command name -> its module, in the order of `--help`. Only the module of the command being
+# run is imported (most import aiohttp), so a CLI call pays for what it uses.
+COMMANDS = {
+    "demo": "uploader.commands.demo",
+    "run": "uploader.commands.run",
+    "simulate": "uploader.commands.simulate",
+    "register-grouped": "uploader.commands.register_grouped",
+    "brands": "uploader.commands.brands",
+    "devices": "uploader.commands.devices",
+    "config": "uploader.commands.config_cmd",
+    "enqueue": "uploader.commands.enqueue",
+    "status": "uploader.commands.status",
+    "dead-letter": "uploader.commands.dead_letter",
+    "earliest-claim-date": "uploader.commands.earliest_claim_date",
+}
 
 EPILOG = """\
 exit codes: 0 success; 1 the work finished but some records were rejected (see
@@ -41,8 +42,8 @@ for the dot (UPLOADER_REGISTRY__BASE_URL, UPLOADER_LIMITS__ACCOUNT, UPLOADER_QUE
 """
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The whole command line, every subcommand included."""
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The command line: every subcommand, or only the one named `only`."""
     parser = argparse.ArgumentParser(
         prog="uploader",
         description="Push solar inverters' daily generation into the REDEX I-REC registry.",
@@ -56,14 +57,27 @@ def build_parser() -> argparse.ArgumentParser:
         help="configuration file (env UPLOADER_CONFIG; default ./uploader.toml)",
     )
     subparsers = parser.add_subparsers(title="commands", metavar="COMMAND")
-    for name in COMMAND_MODULES:
-        importlib.import_module(name).add_parser(subparsers)
+    for name, module in COMMANDS.items():
+        if only is None or name == only:
+            importlib.import_module(module).add_parser(subparsers)
     return parser
+
+
+def command_in(argv: Sequence[str]) -> str | None:
+    """The subcommand an argument list names, if it names a known one."""
+    words = iter(argv)
+    for word in words:
+        if word == "--config":
+            next(words, None)
+        elif not word.startswith("-"):
+            return word if word in COMMANDS else None
+    return None
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code."""
-    parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser(command_in(argv))
     args = parser.parse_args(argv)
     handler = getattr(args, "handler", None)
     if handler is None:

@@ -1,0 +1,61 @@
+"""The command line: its table of commands, and that a command imports only its own module."""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+
+import pytest
+
+from uploader import cli
+
+
+def test_table_names_the_commands_the_modules_register() -> None:
+    """Each COMMANDS entry's module registers a subcommand of exactly that name."""
+    parser = cli.build_parser()
+    subparsers = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    assert list(subparsers.choices) == list(cli.COMMANDS)
+
+
+@pytest.mark.parametrize(
+    ("argv", "expected"),
+    [
+        (["run", "--drain"], "run"),
+        (["--config", "u.toml", "status", "--json"], "status"),
+        (["--config=u.toml", "dead-letter", "list"], "dead-letter"),
+        (["--help"], None),
+        (["runn"], None),
+        ([], None),
+    ],
+)
+def test_command_in(argv: list[str], expected: str | None) -> None:
+    """The subcommand is found after global options, and unknown words name none."""
+    assert cli.command_in(argv) == expected
+
+
+def test_a_light_command_does_not_import_aiohttp() -> None:
+    """`uploader earliest-claim-date` runs without loading the HTTP stack."""
+    code = (
+        "import sys; from uploader.cli import main; "
+        "main(['earliest-claim-date', '--on', '2024-06-01']); "
+        "print('aiohttp' in sys.modules)"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=30
+    )
+    assert result.stdout.split() == ["2023-07-01", "False"]
+
+
+def test_unknown_command_lists_every_command() -> None:
+    """A typo is refused with exit 2 and the list of real commands."""
+    result = subprocess.run(
+        [sys.executable, "-m", "uploader", "runn"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert "earliest-claim-date" in result.stderr
+    assert "dead-letter" in result.stderr
