@@ -26,6 +26,9 @@ from uploader.tokens import TokenProvider
 
 IP_KEY: Key = ("ip", "default")
 
+# Told of every request: its endpoint, the HTTP status (None: no answer) and the seconds it took.
+ResponseHook = Callable[[str, int | None, float], None]
+
 
 @dataclass(frozen=True, slots=True)
 class RegistryResponse:
@@ -70,6 +73,7 @@ class RegistryClient:
         self._session = session
         self._owns_session = session is None
         self.tokens = TokenProvider(settings, self._post_unauthenticated)
+        self.response_hooks: list[ResponseHook] = []
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Self:
@@ -123,10 +127,10 @@ class RegistryClient:
         """Send one request for an account; retries once with a fresh token after a 401."""
         keys = (self.account_key(account, endpoint), *extra_keys, IP_KEY)
         header = await self.tokens.header(account)
-        response = await self._send(method, path, keys, header, body, form, params)
+        response = await self._send(method, path, endpoint, keys, header, body, form, params)
         if response.status == 401 and await self.tokens.invalidate(account, header):
             header = await self.tokens.header(account)
-            response = await self._send(method, path, keys, header, body, form, params)
+            response = await self._send(method, path, endpoint, keys, header, body, form, params)
         if response.status == 429:
             self._honour_retry_after(keys[0], response.retry_after_s)
         return response
@@ -138,13 +142,14 @@ class RegistryClient:
         self.limiter.block_until(key, asyncio.get_running_loop().time() + wait_s)
 
     async def _post_unauthenticated(self, path: str, body: bytes) -> tuple[int, bytes]:
-        response = await self._send("POST", path, (IP_KEY,), None, body, None, None)
+        response = await self._send("POST", path, "token", (IP_KEY,), None, body, None, None)
         return response.status, response.body
 
     async def _send(
         self,
         method: str,
         path: str,
+        endpoint: str,
         keys: Sequence[Key],
         authorization: str | None,
         body: bytes | None,
@@ -157,12 +162,20 @@ class RegistryClient:
         data: bytes | aiohttp.FormData | None = form() if form is not None else body
         async with self.limiter.slot(*keys) as slot:
             started = time.perf_counter()
-            response = await self._request(method, path, headers, data, params)
+            try:
+                response = await self._request(method, path, headers, data, params)
+            except TransportError:
+                self._told(endpoint, None, time.perf_counter() - started)
+                raise
             if not response.ok:
                 slot.refund()  # only success-counting policies take it back
-        return RegistryResponse(
-            response.status, response.body, response.retry_after_s, time.perf_counter() - started
-        )
+        elapsed = time.perf_counter() - started
+        self._told(endpoint, response.status, elapsed)
+        return RegistryResponse(response.status, response.body, response.retry_after_s, elapsed)
+
+    def _told(self, endpoint: str, status: int | None, elapsed_s: float) -> None:
+        for hook in self.response_hooks:
+            hook(endpoint, status, elapsed_s)
 
     async def _request(
         self,

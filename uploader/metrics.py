@@ -148,10 +148,7 @@ class Metrics:
 
     def observe(self, details: BatchDetails) -> None:
         """The push path's hook: count one settled request."""
-        status = "error" if details.status is None else str(details.status)
         self.batches.labels(details.account, details.outcome).inc()
-        self.requests.labels(details.endpoint, status).inc()
-        self.latency.labels(details.endpoint).observe(details.latency_s)
         if details.outcome == "accepted":
             self.sent.labels(details.account).inc(details.records)
         if details.rejected:
@@ -164,6 +161,11 @@ class Metrics:
             self.retries.labels(details.outcome).inc()
         if details.wait_s is not None:
             self.limiter_wait.observe(details.wait_s)
+
+    def observe_request(self, endpoint: str, status: int | None, elapsed_s: float) -> None:
+        """The client's hook: every request (batches, status polls, tokens) by endpoint."""
+        self.requests.labels(endpoint, "error" if status is None else str(status)).inc()
+        self.latency.labels(endpoint).observe(elapsed_s)
 
     def observe_ingest(
         self, account: str, enqueued: int, rejected: int, flagged: Mapping[str, int]

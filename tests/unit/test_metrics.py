@@ -29,15 +29,26 @@ def value(metrics: Metrics, name: str, **labels: str) -> float | None:
     return metrics.registry.get_sample_value(name, labels)
 
 
-def test_accepted_batches_count_records_requests_and_latency() -> None:
-    """An accepted batch adds its records to sent, one request by endpoint and status, a latency."""
+def test_accepted_batches_count_records() -> None:
+    """An accepted batch adds its records to sent and counts as an accepted batch."""
     metrics = Metrics(["acme"])
     metrics.observe(details())
     metrics.observe(details(records=10))
     assert value(metrics, "uploader_records_sent_total", account="acme") == 3010
-    assert value(metrics, "uploader_requests_total", endpoint="batch", status="200") == 2
-    assert value(metrics, "uploader_request_duration_seconds_count", endpoint="batch") == 2
     assert value(metrics, "uploader_batches_total", account="acme", outcome="accepted") == 2
+
+
+def test_every_request_counts_by_endpoint_and_status() -> None:
+    """The client's hook counts each request (polls and tokens too) with its latency."""
+    metrics = Metrics(["acme"])
+    metrics.observe_request("batch", 200, 0.05)
+    metrics.observe_request("batch", 200, 0.07)
+    metrics.observe_request("statuses", 200, 0.01)
+    metrics.observe_request("batch", None, 5.0)
+    assert value(metrics, "uploader_requests_total", endpoint="batch", status="200") == 2
+    assert value(metrics, "uploader_requests_total", endpoint="statuses", status="200") == 1
+    assert value(metrics, "uploader_requests_total", endpoint="batch", status="error") == 1
+    assert value(metrics, "uploader_request_duration_seconds_count", endpoint="batch") == 3
 
 
 def test_a_429_counts_retry_after_and_a_retry_but_sends_nothing() -> None:
@@ -51,11 +62,10 @@ def test_a_429_counts_retry_after_and_a_retry_but_sends_nothing() -> None:
 
 
 def test_transport_failures_and_rejections_are_labelled() -> None:
-    """No answer counts as status "error"; registry rejections count per account and stage."""
+    """A transport failure is a transient retry; registry rejections count per account."""
     metrics = Metrics(["acme"])
     metrics.observe(details(status=None, outcome="transient"))
     metrics.observe(details(status=422, outcome="refused", rejected=7))
-    assert value(metrics, "uploader_requests_total", endpoint="batch", status="error") == 1
     assert value(metrics, "uploader_retries_total", reason="transient") == 1
     assert value(metrics, "uploader_records_rejected_total", account="acme", stage="registry") == 7
 

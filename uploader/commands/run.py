@@ -60,6 +60,7 @@ async def serve(config: Settings, *, drain: bool, confirm: bool = False) -> int:
     """
     async with open_queue(config.queue) as queue, RegistryClient.from_settings(config) as client:
         metrics = Metrics(config.account_ids)
+        client.response_hooks.append(metrics.observe_request)
         uploader = Uploader(config, queue, client, hooks=(metrics.observe,))
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGTERM, signal.SIGINT):

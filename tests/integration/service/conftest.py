@@ -71,6 +71,7 @@ async def start_service(
             queue = await stack.enter_async_context(open_queue(settings.queue))
             client = await stack.enter_async_context(RegistryClient.from_settings(settings))
             metrics = Metrics(settings.account_ids)
+            client.response_hooks.append(metrics.observe_request)
             uploader = Uploader(settings, queue, client, hooks=(metrics.observe,))
             service = Service.create(settings, uploader, metrics)
             app = build_app(service)
