@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -59,3 +60,18 @@ def test_unknown_command_lists_every_command() -> None:
     assert result.returncode == 2
     assert "earliest-claim-date" in result.stderr
     assert "dead-letter" in result.stderr
+
+
+def test_run_without_accounts_is_a_configuration_error(tmp_path: Path) -> None:
+    """`uploader run` with no [[accounts]] exits 2 and says what to add."""
+    config = tmp_path / "uploader.toml"
+    config.write_text(f'queue = "sqlite:///{tmp_path / "q.db"}"\n')
+    result = subprocess.run(
+        [sys.executable, "-m", "uploader", "--config", str(config), "run", "--drain"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert "no account is configured" in result.stderr

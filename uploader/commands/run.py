@@ -12,6 +12,7 @@ from uploader import logs
 from uploader.client import RegistryClient
 from uploader.commands import Subparsers, settings
 from uploader.config import Settings
+from uploader.errors import ConfigError
 from uploader.http import HttpServer, Service, build_app
 from uploader.metrics import Metrics
 from uploader.queue import open_queue
@@ -48,6 +49,11 @@ def add_parser(subparsers: Subparsers) -> None:
 def run(args: argparse.Namespace) -> int:
     """Run the uploader until it is stopped or, with --drain, until the queue is empty."""
     config = settings(args)
+    if not config.accounts:
+        raise ConfigError(
+            "accounts: no account is configured; add an [[accounts]] table with id and token_env "
+            "(see `uploader config init`)"
+        )
     logs.configure(config.log.format, config.log.level)
     return asyncio.run(serve(config, drain=args.drain, confirm=args.confirm))
 
