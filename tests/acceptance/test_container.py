@@ -115,6 +115,9 @@ def test_entrypoint_serves_the_health_check_and_stops_on_sigterm(tmp_path: Path)
     final = stages()[-1]
     port = free_port()
     env = image_env(tmp_path, port)
+    # An operator configures at least one account; the image refuses to run without one.
+    env["UPLOADER_ACCOUNTS"] = '[{"id": "acme", "token_env": "ACME_TOKEN"}]'
+    env["ACME_TOKEN"] = "token-of-acme"
     entry = json.loads(final.last("ENTRYPOINT")) + json.loads(final.last("CMD"))
     entry[0] = str(Path(sys.executable).parent / entry[0])  # the console script pip installed
     check = json.loads(final.last("HEALTHCHECK").partition("CMD ")[2])
