@@ -34,7 +34,6 @@ class PushResult(msgspec.Struct):
     rounds: int
     product_s: Spread
     sqlite_s: Spread
-    fragments_s: Spread  # the storage ceiling if the queue kept each record's JSON text
     http_s: Spread
     ratio: Spread  # product / (sqlite + http), round by round
     product_rate: Spread
@@ -81,9 +80,6 @@ async def _one_round(
     )
     if rows != n:
         raise RuntimeError(f"the storage ceiling read {rows} rows, not {n}")
-    fragments, _ = ceilings.read_and_delete(
-        backlog.copy_db(template, mode.scratch / "push-ceil.db"), fragments=True
-    )
     http = await ceilings.post_all(sim.url, bodies)
     db = backlog.copy_db(template, mode.scratch / "push-run.db")
     server_cpu = sim.cpu_s
@@ -93,7 +89,6 @@ async def _one_round(
         raise RuntimeError("the product's drain left records pending")
     return {
         "product": pushed.wall_s, "sqlite": storage.wall_s, "http": http.wall_s,
-        "fragments": fragments.wall_s,
         "ratio": pushed.wall_s / (storage.wall_s + http.wall_s),
         "product_cpu": pushed.cpu_s, "sqlite_cpu": storage.cpu_s, "http_cpu": http.cpu_s,
         "server_cpu": server_cpu,
@@ -123,7 +118,6 @@ def _result(
         rounds=rounds,
         product_s=spread(runs["product"]),
         sqlite_s=spread(runs["sqlite"]),
-        fragments_s=spread(runs["fragments"]),
         http_s=spread(runs["http"]),
         ratio=spread(runs["ratio"]),
         product_rate=inverse(runs["product"], n),
@@ -170,8 +164,6 @@ def render(r: PushResult) -> str:
         f" | {r.product_cpu_us.fmt(2)} |",
         f"| storage ceiling: bare sqlite3 read + delete, 3000-row batches | {r.sqlite_s.fmt(3)}"
         f" | {r.sqlite_rate.fmt()} | {r.sqlite_cpu_us.fmt(2)} |",
-        f"| what-if: the same loop if `pending` held each record's JSON text | "
-        f"{r.fragments_s.fmt(3)} | {_rate(r.fragments_s, r.records).fmt()} | |",
         f"| HTTP ceiling: bare aiohttp, same bodies, {ceilings.CONNECTIONS} connections"
         f" | {r.http_s.fmt(3)} | {r.http_rate.fmt()} | {r.http_cpu_us.fmt(2)} |",
         "",
@@ -192,10 +184,6 @@ def render(r: PushResult) -> str:
     lines += [f"| {k} | {v:.2f} | {v / total:.0%} |" for k, v in r.stages_us.items()]
     lines.append(f"| total | {total:.2f} | |")
     return "\n".join(lines)
-
-
-def _rate(seconds: Spread, n: int) -> Spread:
-    return Spread(n / seconds.median, n / seconds.high, n / seconds.low, seconds.runs)
 
 
 def _verdict(met: bool, aimed: bool) -> str:

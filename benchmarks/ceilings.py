@@ -54,44 +54,30 @@ async def _poster(session: aiohttp.ClientSession, work: Iterator[tuple[str, byte
                 raise RuntimeError(f"the simulator answered {response.status}")
 
 
-# What-if: the pending table holding each record's JSON text, ready to join into a body.
-FRAGMENTS = """
-CREATE TABLE pending_json (account, deadline, remote_inv_id, day, record_id, version, body,
-    PRIMARY KEY (account, deadline, remote_inv_id, day)) WITHOUT ROWID;
-INSERT INTO pending_json SELECT account, deadline, remote_inv_id, day, record_id, version,
-    '{"Timestamp":"' || day || '","PeriodProductionInKWh":"' || period_kwh
-    || '","AccumulatedEnergyInKWh":"' || accumulated_kwh || '"}' FROM pending;
-DROP TABLE pending;
-ALTER TABLE pending_json RENAME TO pending;
-"""
-
-
-def read_and_delete(path: Path, *, fragments: bool = False) -> tuple[Timing, int]:
+def read_and_delete(path: Path) -> tuple[Timing, int]:
     """Drain the queue file's pending rows, account by account, 3000 at a time.
 
     The same statements' shape as a claim (an ordered range read on the primary key, then a
-    range delete up to the last row read), without leases, records or ledger. With
-    `fragments`, the table is first rebuilt (untimed) to hold each record's JSON text instead
-    of its values: what a claim would read if the queue stored records pre-encoded. Returns
-    the timing and the rows read.
+    range delete up to the last row read), without leases, records or ledger. Each row read
+    is its key and its record as a claim hands it out (`claimed`): everything a claim needs.
+    Returns the timing and the rows read.
     """
     with contextlib.closing(sqlite3.connect(path, isolation_level=None)) as db:
         db.execute("PRAGMA journal_mode = WAL")
         db.execute("PRAGMA synchronous = FULL")
         db.execute(f"PRAGMA cache_size = -{CACHE_KIB}")
-        if fragments:
-            triggers = db.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")
-            drops = "".join(f"DROP TRIGGER {name};" for (name,) in triggers.fetchall())
-            db.executescript(f"BEGIN;{drops}{FRAGMENTS}COMMIT;")
         key = _primary_key(db)
-        select = f"SELECT * FROM pending WHERE {key[0]} = ? ORDER BY {', '.join(key[1:])} LIMIT ?"
+        select = (
+            f"SELECT {', '.join(key[1:])}, claimed FROM pending WHERE {key[0]} = ? "
+            f"ORDER BY {', '.join(key[1:])} LIMIT ?"
+        )
         delete = (
             f"DELETE FROM pending WHERE {key[0]} = ? AND ({', '.join(key[1:])}) <= "
             f"({', '.join('?' * (len(key) - 1))})"
         )
         accounts = [a for (a,) in db.execute(f"SELECT DISTINCT {key[0]} FROM pending")]
         cpu, started = time.process_time(), time.perf_counter()
-        rows = sum(_drain_account(db, account, select, delete, key) for account in accounts)
+        rows = sum(_drain_account(db, account, select, delete) for account in accounts)
         return Timing(time.perf_counter() - started, time.process_time() - cpu), rows
 
 
@@ -101,18 +87,13 @@ def _primary_key(db: sqlite3.Connection) -> list[str]:
     return [name for _, name, *_, pk in sorted(columns, key=lambda c: c[-1]) if pk]
 
 
-def _drain_account(
-    db: sqlite3.Connection, account: int, select: str, delete: str, key: list[str]
-) -> int:
-    names = [d[1] for d in db.execute("PRAGMA table_info(pending)").fetchall()]
-    at = [names.index(column) for column in key[1:]]
+def _drain_account(db: sqlite3.Connection, account: int, select: str, delete: str) -> int:
     rows = 0
     while True:
         db.execute("BEGIN IMMEDIATE")
         batch = db.execute(select, (account, BATCH)).fetchall()
         if batch:
-            last = batch[-1]
-            db.execute(delete, (account, *(last[i] for i in at)))
+            db.execute(delete, (account, *batch[-1][:-1]))  # the last row's key
         db.execute("COMMIT")
         if not batch:
             return rows

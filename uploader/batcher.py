@@ -22,6 +22,8 @@ MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", 
 ONE_INVERTER_ENDPOINTS = frozenset({"single", "legacy", "monthly"})
 
 _string = msgspec.json.Encoder()
+_QUOTED: dict[str, str] = {}
+_QUOTED_MAX = 100_000  # inverter ids remembered (some 20 MB at most)
 _PATH = re.compile(
     r"^(?:Devices\[(\d+)\]\.?)?(?:Data(?:\[(\d+)\]|\.PeriodProductionPerMonthInKWh\.(\w+)))?"
 )
@@ -69,6 +71,8 @@ def build(records: Sequence[QueuedRecord], endpoint: Endpoint, numbers: str = "s
     quote = '"' if numbers == "string" else ""
     if endpoint == "monthly":
         body = _monthly(records, quote)
+    elif endpoint == "batch" and len(groups) == len(records):
+        body = _one_day_each(records, quote)
     else:
         accumulated = "AccumulatedPowerInKWh" if endpoint == "legacy" else "AccumulatedEnergyInKWh"
         devices = [_device(records[a:b], accumulated, quote) for a, b in groups]
@@ -103,14 +107,37 @@ def _device(records: Sequence[QueuedRecord], accumulated: str, q: str) -> tuple[
             for r in records
         ]
     )
-    return _string.encode(records[0].remote_inv_id).decode(), days
+    return _quoted(records[0].remote_inv_id), days
+
+
+def _one_day_each(records: Sequence[QueuedRecord], q: str) -> str:
+    # The daily shape (every inverter's one new day): one f-string per record, no groups.
+    devices = ",".join(
+        [
+            f'{{"RemoteInvId":{_quoted(r.remote_inv_id)},"Data":[{{"Timestamp":"{r.day}",'
+            f'"PeriodProductionInKWh":{q}{r.period_kwh}{q},'
+            f'"AccumulatedEnergyInKWh":{q}{r.accumulated_kwh}{q}}}]}}'
+            for r in records
+        ]
+    )
+    return f'{{"Devices":[{devices}]}}'
+
+
+def _quoted(remote_inv_id: str) -> str:
+    """The inverter id as a JSON string; remembered, as the same fleet's ids come back daily."""
+    quoted = _QUOTED.get(remote_inv_id)
+    if quoted is None:
+        if len(_QUOTED) >= _QUOTED_MAX:
+            _QUOTED.clear()
+        quoted = _QUOTED[remote_inv_id] = _string.encode(remote_inv_id).decode()
+    return quoted
 
 
 def _wrap(endpoint: Endpoint, devices: list[tuple[str, str]], remote_inv_id: str) -> str:
     if endpoint == "batch":
         items = ",".join(f'{{"RemoteInvId":{rid},"Data":[{days}]}}' for rid, days in devices)
         return f'{{"Devices":[{items}]}}'
-    rid, days = devices[0] if devices else (_string.encode(remote_inv_id).decode(), "")
+    rid, days = devices[0] if devices else (_quoted(remote_inv_id), "")
     if endpoint == "legacy":
         return f'{{"Data":[{days}],"FrequencyType":"Daily","RemoteInvId":{rid}}}'
     return f'{{"RemoteInvId":{rid},"Data":[{days}]}}'
@@ -124,7 +151,7 @@ def _monthly(records: Sequence[QueuedRecord], q: str) -> str:
         raise ValueError("the monthly endpoint carries one year per request")
     months = {MONTHS[int(r.day[5:7]) - 1]: f"{q}{r.period_kwh}{q}" for r in records}
     values = ",".join(f'"{m}":{months[m]}' for m in MONTHS if m in months)
-    rid = _string.encode(records[0].remote_inv_id).decode()
+    rid = _quoted(records[0].remote_inv_id)
     year = int(records[0].day[:4])
     return (
         f'{{"RemoteInvId":{rid},"Data":{{"Year":{year},'

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import operator
 import time
 import uuid
 from collections.abc import Sequence
@@ -27,6 +28,7 @@ from uploader.queue.base import Claim, LedgerEntry, Queue, QueuedRecord
 from uploader.retry import backoff_s
 
 log = structlog.get_logger("uploader.worker")
+_attempts = operator.attrgetter("attempts")
 
 
 @dataclass
@@ -35,9 +37,21 @@ class _Held:
 
     claim: Claim
     settled: set[int] = field(default_factory=set)
+    all_settled: bool = False
 
-    def open_records(self) -> list[QueuedRecord]:
-        return [r for r in self.claim.records if r.id not in self.settled]
+    def settle(self, records: Sequence[QueuedRecord]) -> None:
+        # The common case, one ack for the whole claim, keeps no set of 3000 ids.
+        if not self.settled and len(records) == len(self.claim.records):
+            self.all_settled = True
+        else:
+            self.settled.update(r.id for r in records)
+
+    def open_records(self, among: Sequence[QueuedRecord] | None = None) -> list[QueuedRecord]:
+        """The claim's records (or those of `among`) not settled yet."""
+        if self.all_settled:
+            return []
+        records = self.claim.records if among is None else among
+        return [r for r in records if r.id not in self.settled]
 
 
 class AccountWorker:
@@ -119,8 +133,12 @@ class AccountWorker:
             await self._send(held, batcher.build(records, self._endpoint, self._numbers))
         finally:
             keeper.cancel()
-            self.in_flight -= 1
-            await self._release_unsettled(held)
+            try:
+                await self._release_unsettled(held)
+            finally:
+                self.in_flight -= 1
+                if not self.in_flight:
+                    self.wakeup.set()  # lanes waiting for work look again: a drain may be over
 
     @property
     def _numbers(self) -> str:
@@ -158,7 +176,7 @@ class AccountWorker:
 
     async def _send(self, held: _Held, batch: Batch) -> None:
         batch_id = uuid.uuid4().hex[:16]
-        attempt = max(r.attempts for r in batch.records)
+        attempt = max(map(_attempts, batch.records))
         started = time.perf_counter()
         response, outcome = await self._attempt(batch)
         details = BatchDetails(
@@ -208,7 +226,7 @@ class AccountWorker:
     async def _settle_refused(self, held: _Held, batch: Batch, outcome: Refused) -> None:
         if outcome.named:
             await self._settle_reject(held, outcome.named)
-            rest = [r for r in batch.records if r.id not in held.settled]
+            rest = held.open_records(among=batch.records)
             if rest:
                 await self._settle_release(held, rest, 0.0)
         elif len(batch) == 1:
@@ -230,19 +248,19 @@ class AccountWorker:
             endpoint=self._endpoint,
         )
         await self._queue.ack(held.claim, batch.records, entry)
-        held.settled.update(r.id for r in batch.records)
+        held.settle(batch.records)
 
     async def _settle_release(
         self, held: _Held, records: Sequence[QueuedRecord], delay_s: float
     ) -> None:
         await self._queue.release(held.claim, records, delay_s)
-        held.settled.update(r.id for r in records)
+        held.settle(records)
 
     async def _settle_reject(
         self, held: _Held, rejections: Sequence[tuple[QueuedRecord, str]]
     ) -> None:
         await self._queue.reject(held.claim, rejections)
-        held.settled.update(r.id for r, _ in rejections)
+        held.settle([r for r, _ in rejections])
 
     def _backoff(self, attempt: int) -> float:
         retry = self._settings.retry

@@ -55,8 +55,11 @@ __all__ = [
 FAILED_TWICE = "the registry reported the processing of this record's batch Failed twice"
 
 
-class QueuedRecord(msgspec.Struct, frozen=True, gc=False):
-    """A record as a claim hands it out: values as canonical decimal text."""
+class QueuedRecord(msgspec.Struct, frozen=True, gc=False, array_like=True):
+    """A record as a claim hands it out: values as canonical decimal text.
+
+    Array-like: the SQLite backend stores each pending record in this form, as a JSON array.
+    """
 
     id: int  # backend row id
     version: int  # bumped each time an enqueue changes the value

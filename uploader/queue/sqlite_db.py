@@ -22,18 +22,20 @@ from uploader.errors import QueueError
 from uploader.queue import base
 from uploader.queue.base import Claim, QueuedRecord
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 CACHE_KIB = 32 * 1024  # page cache; the enqueue's peak-memory goal is 150 MB in all
 # bytes; 16 KiB pages cut a 1 M-row enqueue's time by ~15 % against 4 KiB (fewer pages to
 # write to the WAL and checkpoint), claims alike or slightly faster.
 PAGE_SIZE = 16384
 
-Item = tuple[int, int, int, float]  # a leased record: id, version, attempts, first_enqueued_at
-
 encode = msgspec.msgpack.Encoder().encode
-decode_items = msgspec.msgpack.Decoder(list[tuple[int, int, int, float]]).decode
-_first_enqueued_at = operator.itemgetter(3)
 decode_pairs = msgspec.msgpack.Decoder(list[tuple[int, int]]).decode
+# A lease's records are kept as a claim handed them out: a JSON array of QueuedRecords.
+encode_records = msgspec.json.Encoder().encode
+decode_records = msgspec.json.Decoder(list[QueuedRecord]).decode
+# Schema 1 kept (id, version, attempts, first_enqueued_at) per leased record, in msgpack.
+decode_v1_items = msgspec.msgpack.Decoder(list[tuple[int, int, int, float]]).decode
+_first_enqueued_at = operator.attrgetter("first_enqueued_at")
 
 
 def _load_queries() -> dict[str, str]:
@@ -51,6 +53,17 @@ def upsert_sql(rows: int) -> str:
     """The upsert statement with `rows` rows of values."""
     one = "(" + ", ".join("?" * UPSERT_WIDTH) + ")"
     return Q["upsert"].replace(one, ", ".join([one] * rows))
+
+
+def _require_json(db: sqlite3.Connection) -> None:
+    """Pending rows are written by SQLite's json_array (built in since SQLite 3.38)."""
+    try:
+        db.execute("SELECT json_array(1)")
+    except sqlite3.OperationalError:
+        raise QueueError(
+            f"this Python's SQLite {sqlite3.sqlite_version} has no JSON functions; "
+            "the queue needs SQLite 3.38 or newer (or one built with JSON1)"
+        ) from None
 
 
 class Database:
@@ -77,11 +90,32 @@ class Database:
         self.db.close()
 
     def _create_schema(self) -> None:
+        _require_json(self.db)
         version = self.db.execute("PRAGMA user_version").fetchone()[0]
         if version > SCHEMA_VERSION:
             raise QueueError(f"the queue's schema {version} is newer than this uploader's")
-        if version < SCHEMA_VERSION:
+        if version == 0:
             self.db.executescript(f"BEGIN IMMEDIATE;\n{Q['schema']}\nCOMMIT;")
+        elif version == 1:
+            self._migrate_from_1()
+
+    def _migrate_from_1(self) -> None:
+        """Schema 1 to 2: `pending` rewritten, and every lease's records pending again.
+
+        Leases of schema 1 are in another format; their holder was an older uploader, which
+        cannot work on this file any more, so their records go back to pending at once.
+        """
+        script = f"{Q['migrate_1_before']}\n{Q['schema']}\n{Q['migrate_1_after']}"
+        self.db.executescript(f"BEGIN IMMEDIATE;\n{script}")  # left open: one transaction
+        try:
+            for lease_id, blob in self.db.execute("SELECT id, items FROM leases").fetchall():
+                params = [(a, first, rid, v) for rid, v, a, first in decode_v1_items(blob)]
+                self.db.executemany(Q["repend"], params)
+                self.db.execute(Q["lease_delete"], (lease_id,))
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        self.db.execute("COMMIT")
 
     @contextmanager
     def _tx(self) -> Iterator[None]:
@@ -114,37 +148,46 @@ class Database:
         entry = self._days[day] = (day.isoformat(), base.deadline_key(day))
         return entry
 
-    def _add_lease(self, account_id: int, until: float, items: list[Item], released: bool) -> int:
-        oldest = min(map(_first_enqueued_at, items))
-        params = (account_id, until, int(released), len(items), oldest, encode(items))
+    def _add_lease(
+        self,
+        account_id: int,
+        until: float,
+        records: Sequence[QueuedRecord],
+        released: bool,
+        text: str | None = None,
+    ) -> int:
+        """A lease row for `records` (`text`: their JSON, when the caller already has it)."""
+        oldest = min(map(_first_enqueued_at, records))
+        items = encode_records(records) if text is None else text
+        params = (account_id, until, int(released), len(records), oldest, items)
         lease_id: int = self.db.execute(Q["lease_add"], params).lastrowid  # type: ignore[assignment]
         return lease_id
 
     def _reap(self, now: float) -> None:
         """Expired leases (and delays that ran out) put their records back into pending."""
         for lease_id, blob in self.db.execute(Q["leases_expired"], (now,)).fetchall():
-            self._repend(decode_items(blob))
+            self._repend(decode_records(blob))
             self.db.execute(Q["lease_delete"], (lease_id,))
 
-    def _repend(self, items: Sequence[Item]) -> None:
+    def _repend(self, records: Sequence[QueuedRecord]) -> None:
         # Only where the value is still the one leased: a changed value is pending already.
-        params = [(attempts, first, rid, version) for rid, version, attempts, first in items]
+        params = [(r.attempts, r.first_enqueued_at, r.id, r.version) for r in records]
         self.db.executemany(Q["repend"], params)
 
-    def _take(self, claim: Claim, records: Sequence[QueuedRecord]) -> list[Item] | None:
+    def _take(self, claim: Claim, records: Sequence[QueuedRecord]) -> list[QueuedRecord] | None:
         """Remove records from their lease; None when the lease is gone (it expired)."""
         lease_id = int(claim.lease_id)
         row = self.db.execute(Q["lease_get"], (lease_id,)).fetchone()
         if row is None:
             return None
         ids = {r.id for r in records}
-        taken: list[Item] = []
-        kept: list[Item] = []
-        for item in decode_items(row[3]):
-            (taken if item[0] in ids else kept).append(item)
+        taken: list[QueuedRecord] = []
+        kept: list[QueuedRecord] = []
+        for record in decode_records(row[3]):
+            (taken if record.id in ids else kept).append(record)
         if kept:
-            oldest = min(item[3] for item in kept)
-            self.db.execute(Q["lease_set"], (len(kept), oldest, encode(kept), lease_id))
+            oldest = min(map(_first_enqueued_at, kept))
+            self.db.execute(Q["lease_set"], (len(kept), oldest, encode_records(kept), lease_id))
         else:
             self.db.execute(Q["lease_delete"], (lease_id,))
         return taken

@@ -6,7 +6,6 @@ Run on the queue's single thread; each public method is one transaction.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from itertools import starmap
 from typing import Any
 
 import msgspec
@@ -25,6 +24,7 @@ from uploader.queue.sqlite_db import (
     UPSERT_WIDTH,
     Q,
     decode_pairs,
+    decode_records,
     encode,
     upsert_sql,
 )
@@ -76,30 +76,37 @@ class Store(Books):
     def claim(
         self, account: str, limit: int, lease_s: float, one_inverter: bool, now: float
     ) -> Claim | None:
-        """Lease the first `limit` pending records of the account in claim order."""
+        """Lease the first `limit` pending records of the account in claim order.
+
+        SQLite joins the rows' `claimed` JSON into one text (off the GIL), msgspec decodes it
+        in one call, and the same text becomes the lease's record list.
+        """
         with self._tx():
             self._reap(now)
             account_id = self._account(account)
             if account_id is None:
                 return None
-            rows = self._claim_rows(account_id, limit, one_inverter)
-            if not rows:
+            text = self._claimed_text(account_id, limit, one_inverter)
+            if text is None:
                 return None
-            records = list(starmap(QueuedRecord, rows))
+            records = decode_records(text)
             last = records[-1]
             key = (base.deadline_of_text(last.day), last.remote_inv_id, last.day)
             self.db.execute(Q["delete_claimed"], (account_id, *key))
-            items = [(r.id, r.version, r.attempts, r.first_enqueued_at) for r in records]
-            lease_id = self._add_lease(account_id, now + lease_s, items, released=False)
+            lease_id = self._add_lease(account_id, now + lease_s, records, False, text)
         return Claim(str(lease_id), account, records, now + lease_s)
 
-    def _claim_rows(self, account_id: int, limit: int, one_inverter: bool) -> list[Any]:
+    def _claimed_text(self, account_id: int, limit: int, one_inverter: bool) -> str | None:
         if not one_inverter:
-            return self.db.execute(Q["claim"], (account_id, limit)).fetchall()
+            return self._text("claim", (account_id, limit))
         head = self.db.execute(Q["claim_head"], (account_id,)).fetchone()
         if head is None:
-            return []
-        return self.db.execute(Q["claim_inverter"], (account_id, *head, limit)).fetchall()
+            return None
+        return self._text("claim_inverter", (account_id, *head, limit))
+
+    def _text(self, name: str, params: Sequence[Any]) -> str | None:
+        text: str | None = self._one(name, params)
+        return text
 
     def ack(
         self, claim: Claim, records: Sequence[QueuedRecord], entry: LedgerEntry, now: float

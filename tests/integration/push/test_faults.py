@@ -89,6 +89,23 @@ async def test_unknown_inverter_is_dead_lettered_others_delivered(
     assert uploader.stats.records_rejected["acme"] == 5
 
 
+async def test_a_batch_refused_whole_is_dead_lettered_once(make_settings: SettingsFactory) -> None:
+    """When the registry names every record of a batch, all become dead letters, none is resent."""
+    async with FakeRegistry(SimOptions(tokens=TOKENS)) as sim:
+        settings = make_settings(sim.url, accounts=("acme",))
+        records = records_for(("acme",), inverters=1, days=5)
+        await enqueue(settings, records)
+        code, uploader = await drain(settings)
+        state = sim.state()
+        async with open_queue(settings.queue) as queue:
+            counts = (await queue.counts()).accounts["acme"]
+    assert code == 1
+    assert (counts.dead, counts.pending, counts.leased) == (5, 0, 0)
+    assert uploader.stats.records_rejected["acme"] == 5
+    assert sum(state["requests"]["by_status"].values()) == 1
+    assert held(state) == {}
+
+
 async def test_401_pauses_only_that_account(make_settings: SettingsFactory) -> None:
     """An account whose token is refused is paused with its records queued; others drain."""
     async with FakeRegistry(SimOptions(tokens=TOKENS, open_inverters=True)) as sim:

@@ -7,11 +7,13 @@ import contextlib
 import sqlite3
 from pathlib import Path
 
+import msgspec
 import pytest
 
 from tests.integration.queue.helpers import LEASE_S, FakeClock, entry, rec
 from uploader.errors import ConfigError, QueueError
 from uploader.queue import open_queue, sqlite_path
+from uploader.queue.base import deadline_of_text
 from uploader.queue.sqlite import SQLiteQueue
 from uploader.testing import InMemoryQueue
 
@@ -105,3 +107,59 @@ async def test_open_queue_chooses_the_backend_by_url(
         open_queue("redis://127.0.0.1:6379/0")
     with pytest.raises(ConfigError, match="is not memory:"):
         open_queue("postgres://x")
+
+
+async def test_a_schema_1_file_is_migrated_with_its_pending_and_leased_records(
+    tmp_path: Path,
+) -> None:
+    """Opening a schema 1 file rewrites it to schema 2; leased records are pending again."""
+    path, clock = tmp_path / "q.db", FakeClock()
+    _write_schema_1_file(path, now=clock())
+    async with SQLiteQueue(path, clock=clock) as queue:
+        first = await queue.claim("acme", 10, LEASE_S)
+        assert first is not None
+        assert [(r.remote_inv_id, r.period_kwh, r.attempts) for r in first.records] == [
+            ("INV1", "1.5", 3),
+            ("INV2", "2.25", 1),
+            ("INV3", "3", 2),
+        ]
+        clock.advance(LEASE_S + 1)  # a lease of schema 2 runs out as any other
+        again = await queue.claim("acme", 10, LEASE_S)
+        assert again is not None
+        assert [(r.remote_inv_id, r.attempts) for r in again.records] == [
+            ("INV1", 4),
+            ("INV2", 2),
+            ("INV3", 3),
+        ]
+        await queue.enqueue([rec("INV1", period="9")])  # the trigger of schema 2 works
+        assert (await queue.counts()).accounts["acme"].pending == 1
+    with contextlib.closing(sqlite3.connect(path)) as db:
+        assert db.execute("PRAGMA user_version").fetchone()[0] == 2
+
+
+def _write_schema_1_file(path: Path, now: float) -> None:
+    """Three records of schema 1: two pending (one claimed twice before), one leased."""
+    schema = (Path(__file__).parent / "schema_v1.sql").read_text()
+    items = msgspec.msgpack.encode([(3, 1, 1, now - 5)])  # (id, version, attempts, first)
+    deadline = deadline_of_text("2024-05-01")
+    with contextlib.closing(sqlite3.connect(path)) as db:
+        db.executescript(schema)
+        db.execute("INSERT INTO accounts (id, name) VALUES (1, 'acme')")
+        for n, value in ((1, "1.5"), (2, "2.25"), (3, "3")):
+            db.execute(
+                "INSERT INTO records (id, account, remote_inv_id, day, period_kwh, "
+                "accumulated_kwh, flags, deadline, first_enqueued_at) "
+                "VALUES (?, 1, ?, '2024-05-01', ?, '100', 0, ?, ?)",
+                (n, f"INV{n}", value, deadline, now - 5),
+            )
+        db.execute(
+            "INSERT INTO pending VALUES (1, ?1, 'INV1', '2024-05-01', 1, 1, '1.5', '100', 2, ?2),"
+            " (1, ?1, 'INV2', '2024-05-01', 2, 1, '2.25', '100', 0, ?2)",
+            (deadline, now - 5),
+        )
+        db.execute(
+            "INSERT INTO leases (account, until, released, n, oldest, items) "
+            "VALUES (1, ?, 0, 1, ?, ?)",
+            (now + LEASE_S, now - 5, items),
+        )
+        db.commit()

@@ -45,6 +45,22 @@ def test_batch_body_decodes_to_the_exact_values(rand: random.Random) -> None:
         assert day.AccumulatedEnergyInKWh == Decimal(record.accumulated_kwh)
 
 
+@pytest.mark.parametrize("numbers", ["string", "number"])
+def test_one_day_of_many_inverters_is_one_device_each(numbers: str) -> None:
+    """The daily shape (each inverter's one day) gives one `Devices[]` item per record."""
+    records = [rec(f'INV-"{n}"', "2024-03-01", f"{n}.125", str(n * 7), n) for n in range(50)]
+    batch = batcher.build(records, "batch", numbers)
+    body = msgspec.json.decode(batch.body, type=BatchGenerationRequest)
+    assert batch.groups == tuple((n, n + 1) for n in range(50))
+    assert [(d.RemoteInvId, len(d.Data)) for d in body.Devices] == [
+        (r.remote_inv_id, 1) for r in records
+    ]
+    assert [d.Data[0].PeriodProductionInKWh for d in body.Devices] == [
+        Decimal(r.period_kwh) for r in records
+    ]
+    assert (b'"PeriodProductionInKWh":"0.125"' in batch.body) == (numbers == "string")
+
+
 def test_numbers_mode_writes_json_numbers() -> None:
     """With numbers = "number" the values are JSON numbers with the same digits."""
     batch = batcher.build([rec("A", "2024-01-01", "0.100", "5")], "single", "number")
