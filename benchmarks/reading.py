@@ -27,22 +27,40 @@ def summary(results: dict[str, Any]) -> str:
         "| goal | measured (median) | target | |",
         "|---|---|---|---|",
     ]
-    lines += [f"| {g} | {v} | {t} | {'met' if ok else '**missed**'} |" for g, v, t, ok in rows]
+    lines += [f"| {g} | {v} | {t} | {_verdict(ok)} |" for g, v, t, ok in rows]
     return "\n".join(lines)
 
 
-def _budget_goals(results: dict[str, Any]) -> list[tuple[str, str, str, bool]]:
+def _verdict(ok: bool | None) -> str:
+    if ok is None:
+        return "(for reference)"
+    return "met" if ok else "**missed**"
+
+
+def _budget_goals(results: dict[str, Any]) -> list[tuple[str, str, str, bool | None]]:
     budget: bench_budget.BudgetResult | None = results.get("budget")
     if budget is None:
         return []
-    rows = []
+    goal = bench_budget.GOAL
+    rows: list[tuple[str, str, str, bool | None]] = []
     for jitter, strategies in budget.rows.items():
-        row = strategies["product"]
+        short, long = strategies["product"], budget.long.get(jitter)
         label = jitter.split(" (")[0]
-        rows.append((f"budget: steady utilisation, {label}", f"{row.steady.median:.3f}",
-                     "≥ 0.99", row.steady.median >= bench_budget.GOAL))  # fmt: skip
-        rows.append((f"budget: 429s, {label}", f"{row.rejected.high:.0f} (worst run)", "0",
-                     row.rejected.high == 0))  # fmt: skip
+        if long is not None:
+            wide = f"{bench_budget.LONG_WINDOW_S:g} s windows"
+            rows.append((f"budget: utilisation, whole drain, {label}, {wide}",
+                         f"{long.utilisation.median:.3f}", f"≥ {goal}",
+                         long.utilisation.median >= goal))  # fmt: skip
+            rows.append((f"budget: steady utilisation, {label}, {wide}",
+                         f"{long.steady.median:.3f}", f"≥ {goal}",
+                         long.steady.median >= goal))  # fmt: skip
+        worst = max(short.rejected.high, long.rejected.high if long else 0.0)
+        rows.append((f"budget: steady utilisation, {label}, 2 s windows",
+                     f"{short.steady.median:.3f}",
+                     "≥ 0.99" if long is None else "reference: W/(W+RTT) bounds it",
+                     short.steady.median >= goal if long is None else None))  # fmt: skip
+        rows.append((f"budget: 429s, {label}", f"{worst:.0f} (worst run)", "0",
+                     worst == 0))  # fmt: skip
     return rows
 
 
@@ -155,9 +173,25 @@ def _budget_reading(b: bench_budget.BudgetResult) -> list[str]:
         "and refills continuously, so it overshoots fixed windows and pays Retry-After; "
         "asyncio-throttle counts send times, so jitter can put N + 1 arrivals into one "
         "window; the naive script is limited by its own round trips and pays a whole "
-        "Retry-After on each 429.",
+        "Retry-After on each 429." + _long_reading(b),
         "",
     ]
+
+
+def _long_reading(b: bench_budget.BudgetResult) -> str:
+    if not b.long:
+        return ""
+    figures = "; ".join(
+        f"{jitter.split(' (')[0]}: {row.utilisation.median:.3f} over the whole drain, "
+        f"{row.steady.median:.3f} steady, {row.rejected.high:.0f} 429s"
+        for jitter, row in b.long.items()
+    )
+    return (
+        f" Over {bench_budget.LONG_WINDOW_S:g} s windows, where RTT/W is five times smaller "
+        f"(and still six times the real 60 s window's), the product reaches {figures}: the "
+        "goal of 0.99 is read there, since at 2 s windows no client that never draws a 429 "
+        "under an unseen phase can pass W/(W+RTT)."
+    )
 
 
 def _scale_reading(s: bench_scale.ScaleResult) -> list[str]:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import random
+
 import pytest
 
 from tests.integration.queue.helpers import LEASE_S, START, FakeClock, claim, entry, keys, rec
 from uploader.errors import QueueError
 from uploader.queue import EnqueueResult, Queue
+from uploader.queue.base import deadline_of_text
 
 
 class FlowContract:
@@ -84,6 +87,22 @@ class FlowContract:
             ("INV-B", "2024-02-01"),
             ("INV-A", "2024-08-01"),
         ]
+
+    async def test_a_full_claim_is_in_claim_order_whatever_the_enqueue_order(
+        self, queue: Queue
+    ) -> None:
+        """3000 records enqueued shuffled, in chunks, come out sorted; the next claim continues."""
+        days = [f"{y}-{m:02d}-{d:02d}" for y in (2023, 2024) for m in (3, 9) for d in range(1, 29)]
+        records = [rec(f"INV{n:03d}", day) for n in range(40) for day in days]
+        random.Random(7).shuffle(records)
+        for start in range(0, len(records), 700):
+            await queue.enqueue(records[start : start + 700])
+        texts = [(r.remote_inv_id, r.day.isoformat()) for r in records]
+        expected = sorted((deadline_of_text(day), inv, day) for inv, day in texts)
+        first, second = await claim(queue, limit=3000), await claim(queue, limit=3000)
+        got = [(deadline_of_text(r.day), r.remote_inv_id, r.day) for r in first.records]
+        assert got == expected[:3000]
+        assert keys(second.records) == [(inv, day) for _, inv, day in expected[3000:6000]]
 
     async def test_a_claim_takes_at_most_limit_and_the_next_takes_the_rest(
         self, queue: Queue
