@@ -109,6 +109,17 @@ def test_a_mixed_file_queues_every_good_row_and_lists_every_bad_one(
     assert all(d["source"].startswith("mixed.csv:") for d in dead)
 
 
+def test_status_before_any_enqueue_shows_zeros_and_creates_no_file(
+    cli: Cli, tmp_path: Path
+) -> None:
+    """`status` on a queue file that does not exist yet lists zeros and leaves no file behind."""
+    run = cli("status", "--json")
+    assert run.code == 0, run.err
+    assert run.json()["accounts"]["acme"]["pending"] == 0
+    assert "nothing was enqueued" in run.err
+    assert not (tmp_path / "queue.db").exists()
+
+
 def test_running_the_same_file_again_changes_nothing(cli: Cli, tmp_path: Path) -> None:
     """The second run finds every good row unchanged and adds no dead letter."""
     (tmp_path / "mixed.csv").write_text(MIXED)

@@ -15,14 +15,23 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import sys
 import time
+from pathlib import Path
 
 import msgspec
 
 from uploader import commands
 from uploader.commands import Subparsers
 from uploader.config import Settings
-from uploader.queue import AccountCounts, FlagCounts, Queue, QueueCounts, open_queue
+from uploader.queue import (
+    AccountCounts,
+    FlagCounts,
+    Queue,
+    QueueCounts,
+    open_queue,
+    sqlite_path,
+)
 
 __all__ = ["StatusCounts", "StatusDocument", "build_status", "status_document"]
 
@@ -71,8 +80,20 @@ def run(args: argparse.Namespace) -> int:
 
 
 async def _document(settings: Settings) -> StatusDocument:
+    missing = _missing_queue_file(settings.queue)
+    if missing is not None:
+        # Looking must not create the file: report the empty queue it would be.
+        print(f"no queue file at {missing} yet: nothing was enqueued", file=sys.stderr)
+        return status_document(QueueCounts.build({}, 0), settings.account_ids, time.time())
     async with open_queue(settings.queue) as queue:
         return status_document(await queue.counts(), settings.account_ids, time.time())
+
+
+def _missing_queue_file(url: str) -> Path | None:
+    if not url.startswith("sqlite:"):
+        return None
+    path = Path(sqlite_path(url))
+    return None if path.exists() else path
 
 
 async def build_status(queue: Queue, settings: Settings) -> bytes:
