@@ -18,7 +18,7 @@ RUN apt-get update \
     && apt-get install -y --no-install-recommends make \
     && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
-COPY pyproject.toml README.md Makefile ./
+COPY pyproject.toml README.md Makefile constraints.txt ./
 COPY uploader ./uploader
 RUN make install RUNTIME=/opt/uploader
 

@@ -27,7 +27,7 @@ unit: $(STAMP)
 
 install:                  ## the project and its pinned dependencies, as the container has them
 	$(PYTHON) -m venv $(RUNTIME)
-	$(RUNTIME)/bin/python -m pip install --quiet --no-cache-dir .
+	$(RUNTIME)/bin/python -m pip install --quiet --no-cache-dir -c constraints.txt .
 
 install-check: install    ## the container's install works and its entrypoint starts
 	$(RUNTIME)/bin/uploader --version
@@ -45,11 +45,11 @@ bench-quick: $(STAMP)
 simulate: $(STAMP)
 	$(BIN)/uploader simulate --port 8080
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -c 'import sys; sys.exit("Python 3.11+ is required") if sys.version_info < (3, 11) else None'
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev,bench]'
 	touch $(STAMP)
 
 clean:

@@ -15,6 +15,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -100,6 +101,33 @@ def test_the_image_installs_with_the_makefile_target_ci_runs() -> None:
     assert re.search(r"^install:", makefile, re.MULTILINE)
     assert re.search(r"^test:.*\binstall-check\b", makefile, re.MULTILINE)
     assert re.search(r"^install-check: install\b", makefile, re.MULTILINE)
+
+
+def test_the_build_stage_copies_the_pins_the_install_reads() -> None:
+    """`make install` installs under constraints.txt, and the build stage copies that file."""
+    makefile = (ROOT / "Makefile").read_text()
+    recipe = makefile.split("\ninstall:", 1)[1].split("\n\n", 1)[0]
+    assert "-c constraints.txt" in recipe
+    copied = " ".join(stages()[0].all("COPY"))
+    assert "constraints.txt" in copied.split()
+
+
+def test_constraints_agree_with_the_direct_pins() -> None:
+    """Every dependency pinned in pyproject.toml has the same version in constraints.txt."""
+    with (ROOT / "pyproject.toml").open("rb") as file:
+        project = tomllib.load(file)["project"]
+    extras = project["optional-dependencies"].values()
+    direct = [*project["dependencies"], *(pin for extra in extras for pin in extra)]
+    pins = dict(_pin(line) for line in (ROOT / "constraints.txt").read_text().splitlines()
+                if line and not line.startswith("#"))  # fmt: skip
+    for requirement in direct:
+        name, version = _pin(requirement)
+        assert pins.get(name) == version, requirement
+
+
+def _pin(requirement: str) -> tuple[str, str]:
+    name, _, version = requirement.partition("==")
+    return re.sub(r"[-_.]+", "-", name.strip().lower()), version.strip()
 
 
 def test_compose_grace_period_outlasts_the_shutdown() -> None:
