@@ -14,3 +14,6 @@ def rand(request: pytest.FixtureRequest) -> random.Random:
     seed = int(os.environ.get("TEST_SEED", random.randrange(2**32)))
     print(f"rand seed: {seed} (TEST_SEED={seed} replays it)")
     return random.Random(seed)
+
+
+pytest_plugins = ["tests.redis_server"]

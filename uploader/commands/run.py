@@ -12,10 +12,11 @@ from uploader import logs
 from uploader.client import RegistryClient
 from uploader.commands import Subparsers, settings
 from uploader.config import Settings
-from uploader.errors import ConfigError
+from uploader.errors import ConfigError, QueueError
 from uploader.http import HttpServer, Service, build_app
 from uploader.metrics import Metrics
 from uploader.queue import open_queue
+from uploader.replicas import AccountLeases, leases_for
 from uploader.service import Uploader
 
 log = structlog.get_logger("uploader.run")
@@ -64,7 +65,11 @@ async def serve(config: Settings, *, drain: bool, confirm: bool = False) -> int:
     The HTTP surface (`[server] listen`) runs beside the uploader and stops last, so `/readyz`
     answers 503 while in-flight batches finish.
     """
-    async with open_queue(config.queue) as queue, RegistryClient.from_settings(config) as client:
+    async with (
+        open_queue(config.queue) as queue,
+        RegistryClient.from_settings(config) as client,
+        leases_for(config.queue, sorted(config.account_ids)) as leases,
+    ):
         metrics = Metrics(config.account_ids)
         client.response_hooks.append(metrics.observe_request)
         uploader = Uploader(config, queue, client, hooks=(metrics.observe,))
@@ -74,4 +79,28 @@ async def serve(config: Settings, *, drain: bool, confirm: bool = False) -> int:
         service = Service.create(config, uploader, metrics)
         async with HttpServer(build_app(service), config.server.listen) as server:
             log.info("serving", url=server.url, ingest=service.ingest_token is not None)
-            return await uploader.run(drain=drain, confirm=confirm)
+            return await _run_while_held(uploader, leases, drain=drain, confirm=confirm)
+
+
+async def _run_while_held(
+    uploader: Uploader, leases: AccountLeases | None, *, drain: bool, confirm: bool
+) -> int:
+    """Run the uploader; a replica that loses its account leases stops, and says so."""
+    if leases is None:
+        return await uploader.run(drain=drain, confirm=confirm)
+
+    async def stop_when_lost() -> None:
+        await leases.lost.wait()
+        uploader.stop()
+
+    watcher = asyncio.create_task(stop_when_lost(), name="lease-watch")
+    try:
+        code = await uploader.run(drain=drain, confirm=confirm)
+    finally:
+        watcher.cancel()
+    if leases.lost.is_set():
+        raise QueueError(
+            "this replica lost its account leases (Redis unreachable, or another replica took "
+            "them over) and stopped; its unsent records are back in the queue"
+        )
+    return code

@@ -2,7 +2,8 @@
 
 - `memory:` an in-memory queue (tests, the Python API; nothing survives the process)
 - `sqlite:relative/path.db`, `sqlite:///absolute/path.db` the embedded default
-- `redis://…` later: refused with a clear message for now
+- `redis://[user:password@]host:port/db[?prefix=NAME]` (or `rediss://`, TLS) one queue shared
+  by several replicas; keys under `NAME:` (default `uploader:`); needs the `redis` extra
 """
 
 from __future__ import annotations
@@ -66,7 +67,7 @@ def open_queue(url: str, *, clock: Callable[[], float] = time.time) -> Queue:
 
         return SQLiteQueue(sqlite_path(url), clock=clock)
     if url.startswith(("redis://", "rediss://")):
-        raise ConfigError(
-            "queue: the Redis backend is not available yet; use sqlite:///path/queue.db"
-        )
+        from uploader.queue.redis_queue import RedisQueue  # redis-py only when used
+
+        return RedisQueue(url, clock=clock)
     raise ConfigError(f"queue: {url!r} is not memory:, sqlite:PATH, sqlite:///ABS or redis://…")

@@ -14,6 +14,7 @@ from tests.integration.queue.helpers import LEASE_S, FakeClock, entry, rec
 from uploader.errors import ConfigError, QueueError
 from uploader.queue import open_queue, sqlite_path
 from uploader.queue.base import deadline_of_text
+from uploader.queue.redis_queue import RedisQueue
 from uploader.queue.sqlite import SQLiteQueue
 from uploader.testing import InMemoryQueue
 
@@ -96,15 +97,14 @@ def test_sqlite_urls_name_relative_and_absolute_files() -> None:
 async def test_open_queue_chooses_the_backend_by_url(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """memory: and sqlite: open their backends; redis:// says it is not available yet."""
+    """memory:, sqlite: and redis:// name their backends; anything else is refused."""
     monkeypatch.chdir(tmp_path)
     assert isinstance(open_queue("memory:"), InMemoryQueue)
     async with open_queue("sqlite:sub/q.db") as queue:
         assert isinstance(queue, SQLiteQueue)
         await queue.enqueue([rec()])
     assert (tmp_path / "sub" / "q.db").exists()
-    with pytest.raises(ConfigError, match="Redis backend is not available yet"):
-        open_queue("redis://127.0.0.1:6379/0")
+    assert isinstance(open_queue("redis://127.0.0.1:6379/0"), RedisQueue)  # not yet connected
     with pytest.raises(ConfigError, match="is not memory:"):
         open_queue("postgres://x")
 

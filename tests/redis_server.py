@@ -1,0 +1,96 @@
+"""Finding a Redis server for the multi-node tests: REDIS_URL, else 127.0.0.1:6379, else a
+`redis-server` binary started on a free port for the session, else none (the tests skip and
+say why). Each test gets its own key prefix and its keys are deleted afterwards, so a shared
+server is left as it was found.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import socket
+import subprocess
+import time
+import uuid
+from collections.abc import AsyncIterator, Iterator
+
+import pytest
+import redis
+import redis.asyncio
+
+DEFAULT_URL = "redis://127.0.0.1:6379/0"
+START_TIMEOUT_S = 10.0
+
+
+def _answers(url: str) -> bool:
+    with contextlib.suppress(redis.RedisError, OSError):
+        client = redis.Redis.from_url(url, socket_connect_timeout=0.5, socket_timeout=0.5)
+        try:
+            return bool(client.ping())
+        finally:
+            client.close()
+    return False
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+@contextlib.contextmanager
+def _own_server(binary: str) -> Iterator[str]:
+    """A throwaway redis-server on a free port, keeping nothing on disk."""
+    port = _free_port()
+    command = [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+               "--appendonly", "no"]  # fmt: skip
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"redis://127.0.0.1:{port}/0"
+    try:
+        deadline = time.monotonic() + START_TIMEOUT_S
+        while not _answers(url):
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"{binary} did not start on port {port}")
+            time.sleep(0.05)
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> Iterator[str]:
+    """A reachable Redis server's URL, or a skip that names what was tried."""
+    explicit = os.environ.get("REDIS_URL")
+    if explicit:
+        if not _answers(explicit):
+            pytest.fail(f"REDIS_URL={explicit} does not answer PING")
+        yield explicit
+        return
+    if _answers(DEFAULT_URL):
+        yield DEFAULT_URL
+        return
+    binary = shutil.which("redis-server")
+    if binary is None:
+        pytest.skip(
+            "no Redis server: REDIS_URL is unset, nothing answers on 127.0.0.1:6379 and there "
+            "is no redis-server binary on PATH (install Redis to run the multi-node tests)"
+        )
+    with _own_server(binary) as url:
+        yield url
+
+
+@pytest.fixture
+async def redis_prefix(redis_url: str) -> AsyncIterator[str]:
+    """A key prefix of this test's own; every key under it is deleted afterwards."""
+    prefix = f"test-{uuid.uuid4().hex[:12]}"
+    yield prefix
+    client = redis.asyncio.Redis.from_url(redis_url)
+    try:
+        keys = [key async for key in client.scan_iter(match=f"{prefix}:*", count=1000)]
+        if keys:
+            await client.delete(*keys)
+    finally:
+        await client.aclose()

@@ -1,0 +1,685 @@
+-- The Redis backend's scripts, one `-- name --` section each (loaded by redis_conn.py).
+--
+-- Every operation is one script, so it is atomic: two replicas never claim the same record, and
+-- a crash between two operations leaves whole ones only. `common` is prepended to every other
+-- section (a script runs alone; the helpers travel with it). ARGV[1] is the key prefix; key
+-- names are built from it, so the backend needs a standalone Redis (not a cluster). Times come
+-- from the client's clock as text (never Redis TIME: tests move the clock by hand), and stay
+-- text where they are stored, so a float round-trips exactly.
+--
+-- A record's claim key is deadline (8 digits) \0 inverter \0 day: bytewise, the claim order
+-- (an inverter id holds no NUL, so no claim key is a prefix of another).
+-- Layout (P = the prefix; <a> an account name, the rest of the key):
+--   P:pending:<a>   ZSET, score 0, member claim key \0 the record as its next claim hands it out
+--                   (a QueuedRecord as JSON): a claim is one range read and one range delete
+--   P:firsts:<a>    HASH first_enqueued_at -> pending records enqueued then; P:oldest:<a> ZSET
+--                   of those times (oldest_pending_at without an index entry per record)
+--   P:ids:<a>       HASH claim key -> record id (every stored record: the upsert's memory)
+--   P:flags:<a>     HASH flags -> stored records carrying them
+--   P:held:<a>      ZSET lease id -> until (delayed releases: next_available_at)
+--   P:awaiting:<a>  ZSET w -> sent_at, w being the row's ack number (16 digits) and batch id:
+--                   ledger rows with a ProcessId and no final status, oldest (then first) first
+--   P:dead:<a>      ZSET dead letter id -> id (list_dead of one account)
+--   P:record:<id>   HASH k claim key, p period, q accumulated, f flags, s source, t first
+--                   enqueued, v version, x failures
+--   P:lease:<id>    HASH record id -> the record as the claim handed it out
+--   P:leaseinfo:<id> HASH a account, o oldest first_enqueued_at (delayed releases only)
+--   P:live          ZSET lease id -> until (claims); P:delayed the same for delayed releases
+--   P:batch:<id>    HASH a account, n records, sa sent_at, hs http status, pid, ep endpoint,
+--                   st status, sat status_at, items [[id,version],...], rq requeued once,
+--                   w its member of P:awaiting
+--   P:batches       ZSET batch id -> sent_at (pruning)
+--   P:letter:<id>   HASH a account, r reason, s source, at, rid record id, v version, k claim
+--                   key, p, q, raw
+--   P:letters       ZSET id -> id (list order); P:letters:at id -> at (purging)
+--   P:letters:record HASH record id -> letter id; P:letters:row HASH source\0raw -> letter id
+--   P:letters:accounts SET accounts with dead letters; P:accounts SET accounts that enqueued
+--   P:sent          HASH account -> deliveries; P:seq HASH record/lease/letter/batch -> last
+-- Invariants: a record has at most one pending member, carrying its current version (a changed
+-- value replaces it; a stale one is never pended again); every pending member's record exists
+-- (purge keeps a record that is pending).
+
+-- common --
+local P = ARGV[1]
+local CHUNK = 1000  -- arguments per command: Lua's unpack() fails near 8000
+
+local function key(kind, name)
+    return P .. ':' .. kind .. ':' .. name
+end
+
+-- Integers as text without going through "%.14g" (which turns 10^14 into "1e+14").
+local function int(n)
+    return string.format('%d', n)
+end
+
+-- '' is None; anything else arrives as '=' .. value.
+local function optional(text)
+    if text == '' then
+        return nil
+    end
+    return string.sub(text, 2)
+end
+
+local function call_chunked(command, k, args, step)
+    for i = 1, #args, step do
+        redis.call(command, k, unpack(args, i, math.min(i + step - 1, #args)))
+    end
+end
+
+local function hmget_all(k, fields)
+    local values = {}
+    for i = 1, #fields, CHUNK do
+        local part = redis.call('HMGET', k, unpack(fields, i, math.min(i + CHUNK - 1, #fields)))
+        for _, value in ipairs(part) do
+            values[#values + 1] = value
+        end
+    end
+    return values
+end
+
+-- Anchored patterns: an unanchored one is tried at every position (3-4 times the cost).
+local function first_of(json)
+    return string.match(json, '^.*,([^,]+)%]$')
+end
+
+-- A pending member is claim key \0 claimed form; only the NUL before the form precedes '['.
+local function json_of(member)
+    return string.sub(member, string.find(member, '\0[', 10, true) + 1)
+end
+
+local function ckey_of(member)
+    return string.sub(member, 1, string.find(member, '\0[', 10, true) - 1)
+end
+
+-- The claimed form, built from a record's fields.
+local function claimed_json(rid, version, ckey, p, q, attempts, first)
+    local inverter, day = string.sub(ckey, 10, -12), string.sub(ckey, -10)
+    return '[' .. rid .. ',' .. version .. ',' .. cjson.encode(inverter) .. ',"' .. day
+        .. '","' .. p .. '","' .. q .. '",' .. attempts .. ',' .. first .. ']'
+end
+
+local function add_flags(account, flags, delta)
+    if flags ~= '0' then
+        local flagged = key('flags', account)
+        if redis.call('HINCRBY', flagged, flags, delta) == 0 then
+            redis.call('HDEL', flagged, flags)
+        end
+    end
+end
+
+-- `delta` pending records more (or fewer) were first enqueued at `first`.
+local function count_first(account, first, delta)
+    local firsts = key('firsts', account)
+    local n = redis.call('HINCRBY', firsts, first, delta)
+    if n <= 0 then
+        redis.call('HDEL', firsts, first)
+        redis.call('ZREM', key('oldest', account), first)
+    elseif n == delta then
+        redis.call('ZADD', key('oldest', account), first, first)
+    end
+end
+
+local function count_firsts(account, counted)
+    for first, n in pairs(counted) do
+        count_first(account, first, n)
+    end
+end
+
+-- The pending member of a claim key, or nil.
+local function pending_of(account, ckey)
+    local k = key('pending', account)
+    return redis.call('ZRANGEBYLEX', k, '[' .. ckey .. '\0', '(' .. ckey .. '\1', 'LIMIT', 0, 1)[1]
+end
+
+local function pend(account, ckey, json, first)
+    redis.call('ZADD', key('pending', account), 0, ckey .. '\0' .. json)
+    count_first(account, first, 1)
+end
+
+-- Pending again with attempts at one, where the value is still `version` and not pending yet.
+local function repend_fresh(account, rid, version)
+    local r = redis.call('HMGET', key('record', rid), 'v', 'k', 'p', 'q', 't')
+    if r[1] ~= version or pending_of(account, r[2]) then
+        return 0
+    end
+    pend(account, r[2], claimed_json(rid, version, r[2], r[3], r[4], 1, r[5]), r[5])
+    return 1
+end
+
+-- A leased record (as its claim handed it out) pending again, one attempt further; nothing
+-- when its value changed meanwhile (the new value is pending already) or it is pending.
+local function repend_leased(account, json)
+    local rid, version = string.match(json, '^%[(%d+),(%d+),')
+    local r = redis.call('HMGET', key('record', rid), 'v', 'k')
+    if r[1] ~= version or pending_of(account, r[2]) then
+        return
+    end
+    local head, attempts, first = string.match(json, '^(.*),(%d+),([^,]+)%]$')
+    pend(account, r[2], head .. ',' .. int(attempts + 1) .. ',' .. first .. ']', first)
+end
+
+-- After a lease expired: the same values taken out of pending again.
+local function unpend(account, rid, version)
+    local r = redis.call('HMGET', key('record', rid), 'v', 'k')
+    local member = r[1] == version and pending_of(account, r[2])
+    if member then
+        redis.call('ZREM', key('pending', account), member)
+        count_first(account, first_of(member), -1)
+    end
+end
+
+local function new_lease(account, records)
+    local id = int(redis.call('HINCRBY', P .. ':seq', 'lease', 1))
+    local fields = {}
+    for i, json in ipairs(records) do
+        fields[2 * i - 1] = string.match(json, '^%[(%d+),')
+        fields[2 * i] = json
+    end
+    call_chunked('HSET', key('lease', id), fields, 2 * CHUNK)
+    redis.call('HSET', key('leaseinfo', id), 'a', account)
+    return id
+end
+
+local function drop_lease(id, delayed, account)
+    redis.call('UNLINK', key('lease', id), key('leaseinfo', id))
+    if delayed then
+        redis.call('ZREM', P .. ':delayed', id)
+        redis.call('ZREM', key('held', account), id)
+    else
+        redis.call('ZREM', P .. ':live', id)
+    end
+end
+
+-- Expired leases (and delays that ran out) put their records back into pending, the
+-- earliest expiry first (as the other backends do): when a record is in two of them, the
+-- first decides its attempts.
+local function reap(now)
+    local expired = {}
+    for _, kind in ipairs({'live', 'delayed'}) do
+        local found = redis.call('ZRANGEBYSCORE', P .. ':' .. kind, '-inf', now, 'WITHSCORES')
+        for i = 1, #found, 2 do
+            expired[#expired + 1] = {tonumber(found[i + 1]), tonumber(found[i]), kind == 'delayed'}
+        end
+    end
+    table.sort(expired, function(a, b)
+        return a[1] < b[1] or (a[1] == b[1] and a[2] < b[2])
+    end)
+    for _, lease in ipairs(expired) do
+        local id = int(lease[2])
+        local account = redis.call('HGET', key('leaseinfo', id), 'a')
+        for _, json in ipairs(redis.call('HVALS', key('lease', id))) do
+            repend_leased(account, json)
+        end
+        drop_lease(id, lease[3], account)
+    end
+end
+
+-- Records out of a claim's lease: their claimed forms, or nil when the lease is gone.
+local function take(id, account, rids)
+    local lease = key('lease', id)
+    if redis.call('EXISTS', lease) == 0 then
+        return nil
+    end
+    local taken = {}
+    for _, rid in ipairs(rids) do
+        local json = redis.call('HGET', lease, rid)
+        if json then
+            taken[#taken + 1] = json
+            redis.call('HDEL', lease, rid)
+        end
+    end
+    if redis.call('EXISTS', lease) == 0 then
+        drop_lease(id, false, account)
+    end
+    return taken
+end
+
+local function drop_letter(id)
+    local letter = key('letter', id)
+    local d = redis.call('HMGET', letter, 'a', 'rid', 's', 'raw')
+    redis.call('ZREM', P .. ':letters', id)
+    redis.call('ZREM', P .. ':letters:at', id)
+    if d[1] then
+        local of = key('dead', d[1])
+        redis.call('ZREM', of, id)
+        if redis.call('EXISTS', of) == 0 then
+            redis.call('SREM', P .. ':letters:accounts', d[1])
+        end
+    end
+    if d[2] then
+        redis.call('HDEL', P .. ':letters:record', d[2])
+    end
+    if d[4] then
+        redis.call('HDEL', P .. ':letters:row', d[3] .. '\0' .. d[4])
+    end
+    redis.call('UNLINK', letter)
+end
+
+local function forget_letter_of(rid)
+    local old = redis.call('HGET', P .. ':letters:record', rid)
+    if old then
+        drop_letter(old)
+    end
+end
+
+local function add_letter(account, fields, at)
+    local id = int(redis.call('HINCRBY', P .. ':seq', 'letter', 1))
+    local letter = key('letter', id)
+    redis.call('HSET', letter, 'at', at, unpack(fields))
+    redis.call('ZADD', P .. ':letters', id, id)
+    redis.call('ZADD', P .. ':letters:at', at, id)
+    if account then
+        redis.call('HSET', letter, 'a', account)
+        redis.call('ZADD', key('dead', account), id, id)
+        redis.call('SADD', P .. ':letters:accounts', account)
+    end
+    return id
+end
+
+-- A dead letter of the record, where its value is still `version` (replacing an older one).
+local function dead_record(account, rid, version, reason, at)
+    local r = redis.call('HMGET', key('record', rid), 'v', 'k', 'p', 'q', 's')
+    if r[1] ~= version then
+        return 0
+    end
+    forget_letter_of(rid)
+    local fields = {'r', reason, 'rid', rid, 'v', version, 'k', r[2], 'p', r[3], 'q', r[4]}
+    if r[5] then
+        fields[#fields + 1] = 's'
+        fields[#fields + 1] = r[5]
+    end
+    redis.call('HSET', P .. ':letters:record', rid, add_letter(account, fields, at))
+    return 1
+end
+
+-- A purged dead record is forgotten: enqueueing it again queues it anew. One that is pending
+-- (a stale claim's rejection raced a new claim) stays: it will be sent, as it is queued.
+local function forget_record(account, rid)
+    local rec = key('record', rid)
+    local r = redis.call('HMGET', rec, 'k', 'f')
+    if r[1] and not pending_of(account, r[1]) then
+        redis.call('HDEL', key('ids', account), r[1])
+        add_flags(account, r[2], -1)
+        redis.call('UNLINK', rec)
+    end
+end
+
+-- enqueue --
+-- ARGV: prefix, account, now, then the records as one msgpack array of strings, six per
+-- record: claim key, head (the JSON of inverter and day, no brackets), period, accumulated,
+-- flags, source (optional). Returns how many changed.
+local account, now = ARGV[2], ARGV[3]
+local fields = cmsgpack.unpack(ARGV[4])
+local ids, pending = key('ids', account), key('pending', account)
+local ckeys = {}
+for i = 1, #fields, 6 do
+    ckeys[#ckeys + 1] = fields[i]
+end
+local found = hmget_all(ids, ckeys)
+local next_id = tonumber(redis.call('HGET', P .. ':seq', 'record') or '0')
+local made = {}  -- claim key -> record id, for keys created by this call (a key may come twice)
+local new_ids, members, slot, counted, changed = {}, {}, {}, {}, 0
+for n, ckey in ipairs(ckeys) do
+    local at = (n - 1) * 6
+    local head, p, q, flags = fields[at + 2], fields[at + 3], fields[at + 4], fields[at + 5]
+    local source = optional(fields[at + 6])
+    local rid = made[ckey] or found[n]
+    local version, first
+    if not rid then
+        next_id = next_id + 1
+        rid, version, first = int(next_id), '1', now
+        made[ckey] = rid
+        redis.call('HSET', key('record', rid), 'k', ckey, 'p', p, 'q', q, 'f', flags, 't', now, 'v', 1, 'x', 0)
+        if source then
+            redis.call('HSET', key('record', rid), 's', source)
+        end
+        new_ids[#new_ids + 1] = ckey
+        new_ids[#new_ids + 1] = rid
+        add_flags(account, flags, 1)
+    else
+        local rec = key('record', rid)
+        local r = redis.call('HMGET', rec, 'p', 'q', 'f', 't')
+        if r[1] ~= p or r[2] ~= q then
+            version, first = int(redis.call('HINCRBY', rec, 'v', 1)), r[4]
+            redis.call('HSET', rec, 'p', p, 'q', q, 'f', flags, 'x', 0)
+            if source then
+                redis.call('HSET', rec, 's', source)
+            else
+                redis.call('HDEL', rec, 's')
+            end
+            if r[3] ~= flags then
+                add_flags(account, r[3], -1)
+                add_flags(account, flags, 1)
+            end
+            forget_letter_of(rid)
+        end
+    end
+    if version then
+        changed = changed + 1
+        local member = ckey .. '\0[' .. rid .. ',' .. version .. ',' .. head .. ',"' .. p .. '","' .. q .. '",1,' .. first .. ']'
+        if slot[ckey] then  -- pended earlier in this call: the later value replaces it
+            members[slot[ckey]] = member
+        else
+            local old = not made[ckey] and pending_of(account, ckey)
+            if old then  -- the old value was pending: same record, same first time
+                redis.call('ZREM', pending, old)
+            else
+                counted[first] = (counted[first] or 0) + 1
+            end
+            members[#members + 1] = 0
+            members[#members + 1] = member
+            slot[ckey] = #members
+        end
+    end
+end
+redis.call('SADD', P .. ':accounts', account)
+redis.call('HSET', P .. ':seq', 'record', int(next_id))
+call_chunked('HSET', ids, new_ids, 2 * CHUNK)
+call_chunked('ZADD', pending, members, 2 * CHUNK)
+count_firsts(account, counted)
+return changed
+
+-- claim --
+-- ARGV: prefix, account, limit, now, until, one inverter (1/0).
+-- Returns false, or {lease id, the records as one JSON array}.
+local account, limit, now, lease_until = ARGV[2], ARGV[3], ARGV[4], ARGV[5]
+reap(now)
+local pending = key('pending', account)
+local members
+if ARGV[6] == '1' then
+    local head = redis.call('ZRANGEBYLEX', pending, '-', '+', 'LIMIT', 0, 1)[1]
+    if not head then
+        return false
+    end
+    local inverter = string.sub(ckey_of(head), 1, -12)  -- deadline\0inverter
+    members = redis.call('ZRANGEBYLEX', pending, '[' .. inverter .. '\0', '(' .. inverter .. '\1', 'LIMIT', 0, limit)
+else
+    members = redis.call('ZRANGEBYLEX', pending, '-', '+', 'LIMIT', 0, limit)
+end
+if #members == 0 then
+    return false
+end
+-- The members are a contiguous run of the claim order: one range removal takes them all.
+redis.call('ZREMRANGEBYLEX', pending, '[' .. members[1], '[' .. members[#members])
+local records, counted = {}, {}
+for i, member in ipairs(members) do
+    local json = json_of(member)
+    local first = first_of(json)
+    records[i] = json
+    counted[first] = (counted[first] or 0) - 1
+end
+count_firsts(account, counted)
+local id = new_lease(account, records)
+redis.call('ZADD', P .. ':live', lease_until, id)
+return {id, '[' .. table.concat(records, ',') .. ']'}
+
+-- ack --
+-- ARGV: prefix, account, lease id, records acked, batch id, sent_at, the entry's record count,
+-- http status, process id (optional), endpoint, the acked [[id,version],...].
+local account, id, n, batch = ARGV[2], ARGV[3], tonumber(ARGV[4]), ARGV[5]
+local sent_at, pid, items = ARGV[6], optional(ARGV[9]), ARGV[11]
+local ledger = key('batch', batch)
+if redis.call('EXISTS', ledger) == 1 then
+    return redis.error_reply('batch ' .. batch .. ' is already in the ledger')
+end
+if redis.call('HLEN', key('lease', id)) == n then
+    drop_lease(id, false, account)  -- the common case: the whole claim, no per-record work
+else
+    local rids, versions = {}, {}
+    for rid, version in string.gmatch(items, '%[(%d+),(%d+)%]') do
+        rids[#rids + 1], versions[#versions + 1] = rid, version
+    end
+    if take(id, account, rids) == nil then
+        for i, rid in ipairs(rids) do
+            unpend(account, rid, versions[i])
+        end
+    end
+end
+local waiting = string.format('%016d', redis.call('HINCRBY', P .. ':seq', 'batch', 1)) .. batch
+redis.call('HSET', ledger, 'a', account, 'n', ARGV[7], 'sa', sent_at, 'hs', ARGV[8], 'ep', ARGV[10], 'items', items, 'w', waiting)
+redis.call('ZADD', P .. ':batches', sent_at, batch)
+if pid then
+    redis.call('HSET', ledger, 'pid', pid)
+    redis.call('ZADD', key('awaiting', account), sent_at, waiting)
+end
+redis.call('HINCRBY', P .. ':sent', account, ARGV[4])
+return n
+
+-- release --
+-- ARGV: prefix, account, lease id, until ('' releases at once), record ids...
+local account, id, release_until = ARGV[2], ARGV[3], ARGV[4]
+local rids = {}
+for i = 5, #ARGV do
+    rids[#rids + 1] = ARGV[i]
+end
+local taken = take(id, account, rids)
+if not taken or #taken == 0 then
+    return 0
+end
+if release_until == '' then
+    for _, json in ipairs(taken) do
+        repend_leased(account, json)
+    end
+    return #taken
+end
+local oldest = first_of(taken[1])
+for _, json in ipairs(taken) do
+    local first = first_of(json)
+    if tonumber(first) < tonumber(oldest) then
+        oldest = first
+    end
+end
+local held = new_lease(account, taken)
+redis.call('HSET', key('leaseinfo', held), 'o', oldest)
+redis.call('ZADD', P .. ':delayed', release_until, held)
+redis.call('ZADD', key('held', account), release_until, held)
+return #taken
+
+-- reject --
+-- ARGV: prefix, account, lease id, now, then per record: id, version, reason.
+local account, id, now = ARGV[2], ARGV[3], ARGV[4]
+local rids, versions, reasons = {}, {}, {}
+for i = 5, #ARGV, 3 do
+    rids[#rids + 1], versions[#versions + 1], reasons[#reasons + 1] = ARGV[i], ARGV[i + 1], ARGV[i + 2]
+end
+if take(id, account, rids) == nil then
+    for i, rid in ipairs(rids) do
+        unpend(account, rid, versions[i])
+    end
+end
+local dead = 0
+for i, rid in ipairs(rids) do
+    dead = dead + dead_record(account, rid, versions[i], reasons[i], now)
+end
+return dead
+
+-- extend --
+-- ARGV: prefix, lease id, now, until. Returns 0 when the lease has expired (or is gone).
+local id, now, lease_until = ARGV[2], ARGV[3], ARGV[4]
+local current = redis.call('ZSCORE', P .. ':live', id)
+if not current or tonumber(current) <= tonumber(now) then
+    return 0
+end
+redis.call('ZADD', P .. ':live', 'XX', lease_until, id)
+return 1
+
+-- requeue_batch --
+-- ARGV: prefix, batch id, now, the reason of a second failure. Returns how many are pending.
+local batch, now, reason = ARGV[2], ARGV[3], ARGV[4]
+local ledger = key('batch', batch)
+local b = redis.call('HMGET', ledger, 'a', 'items', 'rq')
+if not b[1] or b[3] then
+    return 0
+end
+redis.call('HSET', ledger, 'rq', 1)
+local account, requeued, dead = b[1], 0, 0
+for rid, version in string.gmatch(b[2], '%[(%d+),(%d+)%]') do
+    local r = redis.call('HMGET', key('record', rid), 'v', 'x')
+    if r[1] == version then
+        if r[2] ~= '0' then
+            dead = dead + dead_record(account, rid, version, reason, now)
+        elseif repend_fresh(account, rid, version) == 1 then
+            redis.call('HINCRBY', key('record', rid), 'x', 1)
+            requeued = requeued + 1
+        end
+    end
+end
+redis.call('HINCRBY', P .. ':sent', account, int(-(requeued + dead)))  -- never '-0'
+return requeued
+
+-- dead_rows --
+-- ARGV: prefix, now, then per row: account (optional), source, raw, reason.
+local now = ARGV[2]
+for i = 3, #ARGV, 4 do
+    local source, raw = ARGV[i + 1], ARGV[i + 2]
+    local row = source .. '\0' .. raw
+    if redis.call('HEXISTS', P .. ':letters:row', row) == 0 then
+        local id = add_letter(optional(ARGV[i]), {'r', ARGV[i + 3], 's', source, 'raw', raw}, now)
+        redis.call('HSET', P .. ':letters:row', row, id)
+    end
+end
+return 0
+
+-- list_dead --
+-- ARGV: prefix, account (optional), limit, after id. Returns rows of the letters' fields.
+local account = optional(ARGV[2])
+local index = account and key('dead', account) or (P .. ':letters')
+local rows = {}
+for i, id in ipairs(redis.call('ZRANGEBYSCORE', index, '(' .. ARGV[4], '+inf', 'LIMIT', 0, ARGV[3])) do
+    rows[i] = {id, unpack(redis.call('HMGET', key('letter', id), 'a', 'r', 's', 'at', 'rid', 'k', 'p', 'q', 'raw'))}
+end
+return rows
+
+-- replay_dead --
+-- ARGV: prefix, account (optional). Returns how many dead records were queued again.
+local account = optional(ARGV[2])
+local letters
+if account then
+    letters = redis.call('ZRANGE', key('dead', account), 0, -1)
+else
+    letters = redis.call('HVALS', P .. ':letters:record')
+end
+local replayed = 0
+for _, id in ipairs(letters) do
+    local d = redis.call('HMGET', key('letter', id), 'rid', 'v', 'a')
+    if d[1] then
+        if redis.call('EXISTS', key('record', d[1])) == 1 then
+            redis.call('HSET', key('record', d[1]), 'x', 0)
+            repend_fresh(d[3], d[1], d[2])
+        end
+        drop_letter(id)
+        replayed = replayed + 1
+    end
+end
+return replayed
+
+-- purge_dead --
+-- ARGV: prefix, before ('' for all), the most letters to purge in this call, now.
+reap(ARGV[4])  -- a record back from an expired lease is pending: forget_record keeps it
+local newest = ARGV[2] == '' and '+inf' or '(' .. ARGV[2]
+local letters = redis.call('ZRANGEBYSCORE', P .. ':letters:at', '-inf', newest, 'LIMIT', 0, ARGV[3])
+for _, id in ipairs(letters) do
+    local d = redis.call('HMGET', key('letter', id), 'rid', 'a')
+    if d[1] then
+        forget_record(d[2], d[1])
+    end
+    drop_letter(id)
+end
+return #letters
+
+-- accounts_pending --
+-- ARGV: prefix, now. Returns the accounts with claimable records (unsorted).
+reap(ARGV[2])
+local ready = {}
+for _, account in ipairs(redis.call('SMEMBERS', P .. ':accounts')) do
+    if redis.call('EXISTS', key('pending', account)) == 1 then
+        ready[#ready + 1] = account
+    end
+end
+return ready
+
+-- next_available_at --
+-- ARGV: prefix, account, now. Returns now, the end of the earliest delay, or false.
+local account, now = ARGV[2], ARGV[3]
+reap(now)
+if redis.call('EXISTS', key('pending', account)) == 1 then
+    return now
+end
+return redis.call('ZRANGE', key('held', account), 0, 0, 'WITHSCORES')[2] or false
+
+-- in_flight --
+-- ARGV: prefix, now. Records under unexpired claims.
+local n = 0
+for _, id in ipairs(redis.call('ZRANGEBYSCORE', P .. ':live', '(' .. ARGV[2], '+inf')) do
+    n = n + redis.call('HLEN', key('lease', id))
+end
+return n
+
+-- counts --
+-- ARGV: prefix, now. Returns {dead letters without an account, rows}, a row being
+-- {account, sent, pending, leased, dead, oldest pending first_enqueued_at, {flags, count...}}.
+reap(ARGV[2])
+local rows, by_name, dead_total = {}, {}, 0
+for i, account in ipairs(redis.call('SUNION', P .. ':accounts', P .. ':letters:accounts')) do
+    local pending = redis.call('ZCARD', key('pending', account))
+    local oldest = redis.call('ZRANGE', key('oldest', account), 0, 0)[1] or false
+    for _, id in ipairs(redis.call('ZRANGE', key('held', account), 0, -1)) do
+        pending = pending + redis.call('HLEN', key('lease', id))
+        local first = redis.call('HGET', key('leaseinfo', id), 'o')
+        if not oldest or tonumber(first) < tonumber(oldest) then
+            oldest = first
+        end
+    end
+    local dead = redis.call('ZCARD', key('dead', account))
+    dead_total = dead_total + dead
+    local sent = redis.call('HGET', P .. ':sent', account) or 0
+    rows[i] = {account, sent, pending, 0, dead, oldest, redis.call('HGETALL', key('flags', account))}
+    by_name[account] = rows[i]
+end
+for _, id in ipairs(redis.call('ZRANGE', P .. ':live', 0, -1)) do
+    local row = by_name[redis.call('HGET', key('leaseinfo', id), 'a')]
+    if row then
+        row[4] = row[4] + redis.call('HLEN', key('lease', id))
+    end
+end
+return {redis.call('ZCARD', P .. ':letters') - dead_total, rows}
+
+-- ledger_awaiting --
+-- ARGV: prefix, account, limit (> 0). Rows: batch id, records, sent_at, http status, process
+-- id, endpoint, status, status_at; oldest first.
+local rows = {}
+for i, waiting in ipairs(redis.call('ZRANGE', key('awaiting', ARGV[2]), 0, tonumber(ARGV[3]) - 1)) do
+    local batch = string.sub(waiting, 17)
+    rows[i] = {batch, unpack(redis.call('HMGET', key('batch', batch), 'n', 'sa', 'hs', 'pid', 'ep', 'st', 'sat'))}
+end
+return rows
+
+-- ledger_status --
+-- ARGV: prefix, batch id, status, now.
+local batch, status = ARGV[2], ARGV[3]
+local ledger = key('batch', batch)
+local b = redis.call('HMGET', ledger, 'a', 'pid', 'sa', 'w')
+if not b[1] then
+    return 0
+end
+redis.call('HSET', ledger, 'st', status, 'sat', ARGV[4])
+if b[2] and (status == 'New' or status == 'Processing') then
+    redis.call('ZADD', key('awaiting', b[1]), b[3], b[4])
+else
+    redis.call('ZREM', key('awaiting', b[1]), b[4])
+end
+return 1
+
+-- prune_ledger --
+-- ARGV: prefix, older than, the most rows to delete in this call.
+local batches = redis.call('ZRANGEBYSCORE', P .. ':batches', '-inf', '(' .. ARGV[2], 'LIMIT', 0, ARGV[3])
+for _, batch in ipairs(batches) do
+    local ledger = key('batch', batch)
+    local b = redis.call('HMGET', ledger, 'a', 'w')
+    if b[1] then
+        redis.call('ZREM', key('awaiting', b[1]), b[2])
+    end
+    redis.call('UNLINK', ledger)
+    redis.call('ZREM', P .. ':batches', batch)
+end
+return #batches
