@@ -296,7 +296,9 @@ class Queue(abc.ABC):
     async def purge_dead(self, *, before: float | None = None) -> int:
         """Forget dead letters (those older than `before`); returns how many.
 
-        A purged record is forgotten too, so enqueueing it again queues it.
+        A purged record is forgotten too, so enqueueing it again queues it; one that is
+        pending again (a stale claim's rejection raced a new claim) stays queued. Expired
+        leases are reaped first.
         """
 
     @abc.abstractmethod

@@ -55,13 +55,15 @@ class MemoryBooks(MemoryState):
 
     async def purge_dead(self, *, before: float | None = None) -> int:
         """See `Queue.purge_dead`."""
+        self._reap(self._clock())
         purged = [i for i, d in self._dead.items() if before is None or d.at < before]
         for dead_id in purged:
             del self._dead[dead_id]
             ref = self._dead_refs.pop(dead_id, None)
-            if ref is not None:
-                row = self._by_id.pop(ref[0])
-                del self._rows[(row.account, row.remote_inv_id, row.day)]
+            row = None if ref is None else self._by_id.get(ref[0])
+            # A record pending again (a stale claim's rejection raced a new claim) stays queued.
+            if row is not None and row.pending_key not in self._pending[row.account]:
+                del self._by_id[row.id], self._rows[(row.account, row.remote_inv_id, row.day)]
         return len(purged)
 
     async def accounts_pending(self) -> list[str]:

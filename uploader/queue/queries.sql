@@ -276,9 +276,13 @@ WHERE id IN (SELECT record_id FROM dead_letters WHERE record_id IS NOT NULL
 DELETE FROM dead_letters WHERE record_id IS NOT NULL AND (? IS NULL OR account = ?)
 
 -- purge_records --
+-- A record pending again (a stale claim's rejection raced a new claim) stays queued.
 DELETE FROM records
 WHERE id IN (SELECT record_id FROM dead_letters WHERE record_id IS NOT NULL
              AND (? IS NULL OR at < ?))
+  AND NOT EXISTS (SELECT 1 FROM pending AS p WHERE p.account = records.account
+                  AND p.deadline = records.deadline AND p.remote_inv_id = records.remote_inv_id
+                  AND p.day = records.day)
 
 -- purge_dead --
 DELETE FROM dead_letters WHERE ? IS NULL OR at < ?

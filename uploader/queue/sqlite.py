@@ -170,7 +170,7 @@ class SQLiteQueue(Queue):
 
     async def purge_dead(self, *, before: float | None = None) -> int:
         """See `Queue.purge_dead`."""
-        return await self._call(self._db.purge_dead, before)
+        return await self._call(self._db.purge_dead, before, self._clock())
 
     async def ledger_awaiting_status(self, account: str, limit: int) -> list[LedgerRow]:
         """See `Queue.ledger_awaiting_status`."""

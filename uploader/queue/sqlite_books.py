@@ -49,9 +49,10 @@ class Books(Database):
             replayed: int = self.db.execute(Q["replay_forget"], (account, account)).rowcount
         return replayed
 
-    def purge_dead(self, before: float | None) -> int:
-        """Forget dead letters, and the records behind them."""
+    def purge_dead(self, before: float | None, now: float) -> int:
+        """Forget dead letters, and the records behind them (unless pending again)."""
         with self._tx():
+            self._reap(now)
             self.db.execute(Q["purge_records"], (before, before))
             purged: int = self.db.execute(Q["purge_dead"], (before, before)).rowcount
         return purged

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.integration.queue.helpers import START, FakeClock, claim, entry, rec
+from tests.integration.queue.helpers import LEASE_S, START, FakeClock, claim, entry, rec
 from uploader.queue import DeadRow, LedgerEntry, Queue
 from uploader.queue.base import FAILED_TWICE
 from uploader.records import Flag
@@ -60,6 +60,20 @@ class BooksContract:
         assert (await queue.enqueue([rec()])).changed == 1
         assert await queue.purge_dead() == 1
         assert await queue.list_dead() == []
+
+    async def test_purge_keeps_a_record_that_is_pending_again(
+        self, queue: Queue, clock: FakeClock
+    ) -> None:
+        """A stale claim's rejection, then purge: the record, pending again, is still claimed."""
+        await queue.enqueue([rec()])
+        stale = await claim(queue)
+        clock.advance(LEASE_S + 1)
+        await claim(queue)  # the same record, claimed anew
+        await queue.reject(stale, [(stale.records[0], "late")])
+        clock.advance(LEASE_S + 1)  # the new claim's lease runs out: pending again
+        await queue.purge_dead()
+        again = await claim(queue)
+        assert [(r.remote_inv_id, r.day) for r in again.records] == [("INV1", "2024-05-01")]
 
     # -- reading the state --------------------------------------------------------------
 
