@@ -1,4 +1,4 @@
-"""Claim + ack throughput of the SQLite queue in 3000-record batches, beside a bare loop.
+"""Claim + ack throughput of the queue in 3000-record batches, beside a bare loop.
 
     .venv/bin/python -m benchmarks.bench_queue [--quick | --full] [--scratch DIR]
 
@@ -6,30 +6,40 @@ A backlog (two accounts, a plausible fleet, 250 days per inverter) is enqueued o
 template queue file. Each round drains a copy of it through the product's queue (claim 3000,
 ack them with a ledger row, until nothing is left, account after account), and drains
 another copy with the storage ceiling: a bare sqlite3 loop reading and deleting the same
-pending rows in 3000-row batches (`benchmarks.ceilings.read_and_delete`).
+pending rows in 3000-row batches (`benchmarks.ceilings.read_and_delete`). When a Redis server
+answers (REDIS_URL, else 127.0.0.1:6379), each round also enqueues the same records into the
+Redis backend under a fresh key prefix (timed) and drains them the same way (timed), then
+deletes the prefix's keys.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
+import functools
 import os
 import sys
 import time
+import uuid
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import msgspec
 
 from benchmarks import backlog, ceilings
 from benchmarks.common import Mode, Spread, inverse, remove_db, spread
-from uploader.queue import LedgerEntry
+from uploader.queue import LedgerEntry, Queue
 from uploader.queue.sqlite import SQLiteQueue
+from uploader.records import Record
 
 ACCOUNTS = 2
 DAYS = 250
 BATCH = 3000
 LEASE_S = 120.0
 GOAL_RATE = 300_000  # records per second, claim + ack
+REDIS_URL = os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/0"
+CHUNK = 20_000  # records per enqueue call
 
 
 class QueueResult(msgspec.Struct):
@@ -44,13 +54,20 @@ class QueueResult(msgspec.Struct):
     ratio: Spread  # product time / ceiling time, round by round
     claim_share: Spread  # of the product's time, the part spent in claim
     product_cpu_us: Spread  # this process (both threads), per record
+    redis_rate: Spread | None = None  # claim + ack on the Redis backend; None: no server
+    redis_enqueue_rate: Spread | None = None
 
 
 async def drain(path: Path, accounts: list[str]) -> tuple[float, float, float, int]:
     """Claim and ack everything: wall seconds, CPU seconds, seconds in claim, records."""
+    return await drain_queue(SQLiteQueue(path), accounts)
+
+
+async def drain_queue(queue: Queue, accounts: list[str]) -> tuple[float, float, float, int]:
+    """`drain` on any unopened queue."""
     claim_s = 0.0
     records = batches = 0
-    async with SQLiteQueue(path) as queue:
+    async with queue:
         cpu, started = time.process_time(), time.perf_counter()
         for account in accounts:
             while True:
@@ -72,7 +89,8 @@ async def measure(mode: Mode) -> QueueResult:
     inverters = mode.pick(300, 1200, 2400)  # x 2 accounts x 250 days: 150k, 600k, 1.2M records
     rounds = mode.pick(1, 5, 7)
     template = mode.scratch / "queue-template.db"
-    await backlog.fill_queue(template, backlog.fleet_records(ACCOUNTS, inverters, DAYS))
+    records = backlog.fleet_records(ACCOUNTS, inverters, DAYS)
+    await backlog.fill_queue(template, records)
     accounts = backlog.account_names(ACCOUNTS)
     load = os.getloadavg()[0]
     runs: dict[str, list[float]] = {"product": [], "ceiling": [], "claim": [], "cpu": []}
@@ -90,6 +108,7 @@ async def measure(mode: Mode) -> QueueResult:
         runs["cpu"].append(cpu)
     for name in ("queue-template.db", "q.db", "c.db"):
         remove_db(mode.scratch / name)
+    redis_runs = [await _redis_round(records, accounts) for _ in range(rounds)] if _redis() else []
     return QueueResult(
         records=n,
         rounds=rounds,
@@ -100,7 +119,52 @@ async def measure(mode: Mode) -> QueueResult:
         ratio=spread([p / c for p, c in zip(runs["product"], runs["ceiling"], strict=True)]),
         claim_share=spread(runs["claim"]),
         product_cpu_us=spread(runs["cpu"]).scaled(1e6 / n),
+        redis_rate=inverse([d for _, d in redis_runs], n) if redis_runs else None,
+        redis_enqueue_rate=inverse([e for e, _ in redis_runs], n) if redis_runs else None,
     )
+
+
+def _redis() -> bool:
+    """Whether a Redis server answers at REDIS_URL."""
+    try:
+        import redis
+    except ImportError:
+        return False
+    with contextlib.suppress(redis.RedisError, OSError):
+        return bool(redis.Redis.from_url(REDIS_URL, socket_connect_timeout=0.5).ping())
+    return False
+
+
+async def _redis_round(records: Sequence[Record], accounts: list[str]) -> tuple[float, float]:
+    """Enqueue then drain under a fresh prefix: (enqueue seconds, drain seconds)."""
+    from uploader.queue.redis_queue import RedisQueue
+
+    prefix = f"bench-{uuid.uuid4().hex[:8]}"
+    make: Callable[[], Queue] = functools.partial(RedisQueue, REDIS_URL, prefix=prefix)
+    try:
+        async with make() as queue:
+            started = time.perf_counter()
+            for start in range(0, len(records), CHUNK):
+                await queue.enqueue(records[start : start + CHUNK])
+            enqueue_s = time.perf_counter() - started
+        wall, _, _, drained = await drain_queue(make(), accounts)
+        if drained != len(records):
+            raise RuntimeError(f"Redis drained {drained} records, not {len(records)}")
+        return enqueue_s, wall
+    finally:
+        await _forget(prefix)
+
+
+async def _forget(prefix: str) -> None:
+    import redis.asyncio
+
+    client = redis.asyncio.Redis.from_url(REDIS_URL)
+    try:
+        keys = [key async for key in client.scan_iter(match=f"{prefix}:*", count=10_000)]
+        for start in range(0, len(keys), 10_000):
+            await client.unlink(*keys[start : start + 10_000])
+    finally:
+        await client.aclose()
 
 
 def render(r: QueueResult) -> str:
@@ -123,7 +187,18 @@ def render(r: QueueResult) -> str:
             f"CPU {r.product_cpu_us.fmt(2)} µs/record.",
             f"- Throughput: **{r.product_rate.median:,.0f} records/s** (goal ≥ {GOAL_RATE:,}): "
             + ("met." if met else "**missed**."),
+            _redis_line(r),
         ]
+    )
+
+
+def _redis_line(r: QueueResult) -> str:
+    if r.redis_rate is None or r.redis_enqueue_rate is None:
+        return f"- Redis backend: not run (no Redis server answers at {REDIS_URL})."
+    return (
+        f"- Redis backend ({REDIS_URL}, loopback), the same records: claim {BATCH} + ack "
+        f"{r.redis_rate.fmt()} records/s; enqueue (calls of {CHUNK:,}) "
+        f"{r.redis_enqueue_rate.fmt()} records/s."
     )
 
 

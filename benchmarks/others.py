@@ -22,7 +22,7 @@ from benchmarks.common import Mode, Spread, spread
 SCRIPTS = {
     "bench_limiter": "Limiter: KeyedLimiter against asyncio-throttle and aiolimiter",
     "bench_enqueue": "Queue: enqueue of a CSV file through the CLI, beside `sqlite3 .import`",
-    "bench_queue": "Queue: claim + ack throughput of the SQLite backend",
+    "bench_queue": "Queue: claim + ack throughput of the SQLite and Redis backends",
 }
 SCRIPT_TIMEOUT_S = 420
 WITH_FULL = frozenset({"bench_enqueue", "bench_queue"})  # the scripts that take --full
