@@ -18,6 +18,7 @@ import structlog
 from uploader.client import RegistryClient
 from uploader.config import Settings
 from uploader.confirm import StatusPoller
+from uploader.errors import QueueError
 from uploader.events import BatchDetails, Hook, Stats
 from uploader.queue.base import Queue
 from uploader.worker import AccountWorker
@@ -114,7 +115,11 @@ class Uploader:
     async def prune_ledger(self) -> int:
         """Forget ledger rows older than `worker.ledger_retention_days`."""
         retention_s = self.settings.worker.ledger_retention_days * 86400
-        pruned = await self.queue.prune_ledger(time.time() - retention_s)
+        try:
+            pruned = await self.queue.prune_ledger(time.time() - retention_s)
+        except QueueError as exc:  # housekeeping: the next round tries again
+            log.warning("ledger not pruned: the queue is unavailable", error=str(exc))
+            return 0
         if pruned:
             log.info("ledger pruned", rows=pruned)
         return pruned

@@ -94,14 +94,31 @@ class AccountWorker:
 
     async def _lane(self, stopping: asyncio.Event, drain: bool) -> None:
         structlog.contextvars.bind_contextvars(account=self.account)
+        failures = 0
         while not stopping.is_set() and self.paused is None:
-            claim = await self._claim()
-            if claim is not None:
-                await self._deliver(_Held(claim))
-            elif drain and await self.idle():
-                return
-            else:
-                await self._wait_for_work(stopping)
+            try:
+                if await self._turn(stopping, drain):
+                    return
+                failures = 0
+            except QueueError as exc:
+                # The queue's storage failed (a lock held too long, Redis out of reach): what
+                # was in flight stays leased and comes back when its lease runs out, so the
+                # lane waits and tries again rather than ending the service.
+                delay = self._backoff(failures)
+                failures += 1
+                log.warning("queue unavailable", error=str(exc), retry_in_s=round(delay, 3))
+                await _sleep_unless(stopping, delay)
+
+    async def _turn(self, stopping: asyncio.Event, drain: bool) -> bool:
+        """One claim and its delivery, or a wait for work; True when a drain is over."""
+        claim = await self._claim()
+        if claim is not None:
+            await self._deliver(_Held(claim))
+        elif drain and await self.idle():
+            return True
+        else:
+            await self._wait_for_work(stopping)
+        return False
 
     async def _claim(self) -> Claim | None:
         registry = self._settings.registry
@@ -297,3 +314,9 @@ class AccountWorker:
             rejected=rejected,
             **context,
         )
+
+
+async def _sleep_unless(stopping: asyncio.Event, delay_s: float) -> None:
+    """Sleep `delay_s`, or less if the service is stopping."""
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(stopping.wait(), timeout=delay_s)

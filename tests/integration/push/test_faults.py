@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import sqlite3
 import time
 from decimal import Decimal
+from pathlib import Path
 
 import aiohttp
 from aiohttp import web
@@ -23,6 +25,7 @@ from tests.integration.push.conftest import (
 from uploader.client import RegistryClient
 from uploader.events import BatchDetails
 from uploader.queue import open_queue
+from uploader.queue.sqlite import SQLiteQueue
 from uploader.ratespec import RateSpec
 from uploader.records import Record
 from uploader.service import Uploader
@@ -104,6 +107,30 @@ async def test_a_batch_refused_whole_is_dead_lettered_once(make_settings: Settin
     assert uploader.stats.records_rejected["acme"] == 5
     assert sum(state["requests"]["by_status"].values()) == 1
     assert held(state) == {}
+
+
+async def test_a_queue_locked_for_a_while_delays_the_drain_but_loses_nothing(
+    make_settings: SettingsFactory, tmp_path: Path
+) -> None:
+    """Claims fail while another process holds the queue file's lock; lanes wait, then drain."""
+    async with FakeRegistry(SimOptions(tokens=TOKENS, open_inverters=True)) as sim:
+        settings = make_settings(sim.url, registry={"max_records_per_request": 50})
+        records = records_for(ACCOUNTS, inverters=5, days=20)
+        await enqueue(settings, records)
+        locker = sqlite3.connect(tmp_path / "queue.db", isolation_level=None)
+        async with (
+            SQLiteQueue(tmp_path / "queue.db", busy_timeout_s=0.1) as queue,
+            RegistryClient.from_settings(settings) as client,
+        ):
+            locker.execute("BEGIN EXCLUSIVE")
+            started = time.monotonic()
+            asyncio.get_running_loop().call_later(1.0, locker.execute, "COMMIT")
+            code = await Uploader(settings, queue, client).run(drain=True)
+        locker.close()
+        state = sim.state()
+    assert code == 0
+    assert time.monotonic() - started >= 1.0
+    assert held(state) == expected(records)
 
 
 async def test_401_pauses_only_that_account(make_settings: SettingsFactory) -> None:
