@@ -12,13 +12,13 @@ import os
 import re
 import shlex
 import signal
-import socket
 import subprocess
 import sys
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from tests.ports import free_port
 from uploader.config import WorkerSettings
 from uploader.http.server import SHUTDOWN_TIMEOUT_S
 
@@ -61,13 +61,6 @@ def stages() -> list[Stage]:
             found.append(Stage())
         found[-1].instructions.append((op.upper(), args.strip()))
     return found
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 def image_env(tmp_path: Path, port: int) -> dict[str, str]:

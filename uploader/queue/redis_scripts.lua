@@ -234,6 +234,16 @@ local function take(id, account, rids)
     return taken
 end
 
+-- Settled records (acked or rejected) leave their lease; after the lease expired, the same
+-- values leave pending instead.
+local function settle(id, account, rids, versions)
+    if take(id, account, rids) == nil then
+        for i, rid in ipairs(rids) do
+            unpend(account, rid, versions[i])
+        end
+    end
+end
+
 local function drop_letter(id)
     local letter = key('letter', id)
     local d = redis.call('HMGET', letter, 'a', 'rid', 's', 'raw')
@@ -429,11 +439,7 @@ else
     for rid, version in string.gmatch(items, '%[(%d+),(%d+)%]') do
         rids[#rids + 1], versions[#versions + 1] = rid, version
     end
-    if take(id, account, rids) == nil then
-        for i, rid in ipairs(rids) do
-            unpend(account, rid, versions[i])
-        end
-    end
+    settle(id, account, rids, versions)
 end
 local waiting = string.format('%016d', redis.call('HINCRBY', P .. ':seq', 'batch', 1)) .. batch
 redis.call('HSET', ledger, 'a', account, 'n', ARGV[7], 'sa', sent_at, 'hs', ARGV[8], 'ep', ARGV[10], 'items', items, 'w', waiting)
@@ -482,11 +488,7 @@ local rids, versions, reasons = {}, {}, {}
 for i = 5, #ARGV, 3 do
     rids[#rids + 1], versions[#versions + 1], reasons[#reasons + 1] = ARGV[i], ARGV[i + 1], ARGV[i + 2]
 end
-if take(id, account, rids) == nil then
-    for i, rid in ipairs(rids) do
-        unpend(account, rid, versions[i])
-    end
-end
+settle(id, account, rids, versions)
 local dead = 0
 for i, rid in ipairs(rids) do
     dead = dead + dead_record(account, rid, versions[i], reasons[i], now)

@@ -17,6 +17,7 @@ import pytest
 import redis.asyncio
 
 from tests.integration.queue.helpers import LEASE_S, FakeClock, claim, entry, rec
+from tests.ports import free_port
 from uploader.errors import ConfigError, QueueError
 from uploader.queue import LedgerEntry, open_queue
 from uploader.queue.redis_queue import RedisQueue
@@ -157,16 +158,9 @@ async def test_the_url_names_the_database_and_the_prefix(redis_url: str, redis_p
         await db0.aclose()
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]  # free once the probe closes
-        return port
-
-
 async def test_an_unreachable_server_is_a_queue_error_naming_the_url_without_its_password() -> None:
     """Opening a queue on a port nobody listens on fails at once; the password is masked."""
-    port = _free_port()
+    port = free_port()
     queue = RedisQueue(f"redis://reader:s3cret@127.0.0.1:{port}/0")
     with pytest.raises(QueueError) as caught:
         await queue.open()
@@ -239,7 +233,7 @@ def _evicting_server() -> Iterator[str]:
     binary = shutil.which("redis-server")
     if binary is None:
         pytest.skip("no redis-server binary on PATH to start a server with an evicting policy")
-    port = _free_port()
+    port = free_port()
     command = [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
                "--appendonly", "no", "--maxmemory-policy", "allkeys-lru"]  # fmt: skip
     server = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

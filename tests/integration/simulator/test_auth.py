@@ -8,7 +8,7 @@ import aiohttp
 
 from uploader.simulator import Credentials, ManualClock
 
-from .helpers import Api, SimFactory, api_for
+from .helpers import Answer, Api, SimFactory, api_for
 from .payloads import ACME, SEED_BATCH
 
 BRANDS = "/metadata/inverter-brands"
@@ -79,12 +79,7 @@ async def test_wrong_client_secret_is_refused(
     make_sim: SimFactory, session: aiohttp.ClientSession
 ) -> None:
     """The grant with a wrong client secret answers 401 and issues nothing."""
-    sim = await make_sim(credentials={ACME: CREDS})
-    answer = (
-        await api_for(sim, session)
-        .as_token(None)
-        .post("/connect/token", json=GRANT | {"ClientSecret": "nope"})
-    )
+    answer = await _grant(make_sim, session, ClientSecret="nope")
     assert answer.status == 401
     assert answer.body["Data"] is None
 
@@ -93,14 +88,15 @@ async def test_grant_with_wrong_grant_type_is_400(
     make_sim: SimFactory, session: aiohttp.ClientSession
 ) -> None:
     """A token request whose GrantType is not api_key is a 400 naming GrantType."""
-    sim = await make_sim(credentials={ACME: CREDS})
-    answer = (
-        await api_for(sim, session)
-        .as_token(None)
-        .post("/connect/token", json=GRANT | {"GrantType": "password"})
-    )
+    answer = await _grant(make_sim, session, GrantType="password")
     assert answer.status == 400
     assert answer.fields == ["GrantType"]
+
+
+async def _grant(make_sim: SimFactory, session: aiohttp.ClientSession, **change: str) -> Answer:
+    """The api-key grant with `change` applied, against a simulator knowing the credentials."""
+    sim = await make_sim(credentials={ACME: CREDS})
+    return await api_for(sim, session).as_token(None).post("/connect/token", json=GRANT | change)
 
 
 async def test_missing_and_unknown_tokens_are_401(api: Api) -> None:
