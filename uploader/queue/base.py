@@ -92,16 +92,9 @@ class LedgerEntry(msgspec.Struct, frozen=True):
     endpoint: str
 
 
-class LedgerRow(msgspec.Struct, frozen=True):
-    """A ledger row as read back, with the processing status the registry reported."""
+class LedgerRow(LedgerEntry, frozen=True):
+    """A ledger row as read back: the entry, with the processing status the registry reported."""
 
-    batch_id: str
-    account: str
-    records: int
-    sent_at: float
-    http_status: int
-    process_id: int | None
-    endpoint: str
     status: str | None = None
     status_at: float | None = None
 
