@@ -14,8 +14,9 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from benchmarks.common import remove_db
-from uploader import batcher, residual_mix
+from uploader import residual_mix
 from uploader.demo import fleet
+from uploader.push import batcher
 from uploader.queue import QueuedRecord, open_queue
 from uploader.records import Record, canonical
 

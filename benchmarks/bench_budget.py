@@ -29,9 +29,9 @@ import msgspec
 
 from benchmarks import backlog, budget_clients, charts, product
 from benchmarks.common import Mode, Spread, simulator, spread
-from uploader import batcher
-from uploader.events import BatchDetails
-from uploader.ratespec import RateSpec
+from uploader.push import batcher
+from uploader.push.events import BatchDetails
+from uploader.registry.ratespec import RateSpec
 
 ACCOUNT = RateSpec.parse("20/2s")
 IP = RateSpec.parse("60/2s")

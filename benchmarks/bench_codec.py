@@ -24,10 +24,10 @@ import orjson
 
 from benchmarks import backlog, charts
 from benchmarks.common import Mode, Spread, spread
-from uploader import batcher
+from uploader.push import batcher
 from uploader.queue import QueuedRecord
-from uploader.wire import BatchGenerationRequest, DailyData, InverterDailyData
-from uploader.wire.codec import string_encoder
+from uploader.registry.wire import BatchGenerationRequest, DailyData, InverterDailyData
+from uploader.registry.wire.codec import string_encoder
 
 SHAPES = {
     "daily: 3000 inverters × 1 day": (3000, 1),

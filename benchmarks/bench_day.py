@@ -22,7 +22,7 @@ import msgspec
 from benchmarks import backlog, charts, product
 from benchmarks.common import Mode, Spread, simulator, spread
 from uploader.config import Settings
-from uploader.ratespec import RateSpec
+from uploader.registry.ratespec import RateSpec
 
 ACCOUNT = RateSpec.parse(Settings().limits.account)  # the seed's 50/60s
 IP = RateSpec.parse(Settings().limits.ip)  # 3000/300s

@@ -37,8 +37,8 @@ from aiohttp import web
 from aiolimiter import AsyncLimiter
 from asyncio_throttle.throttler import Throttler
 
-from uploader.limiter import KeyedLimiter, Policy
-from uploader.ratespec import RateSpec
+from uploader.registry.limiter import KeyedLimiter, Policy
+from uploader.registry.ratespec import RateSpec
 
 KEY = ("account", "bench")
 DELAY_MS = (5.0, 80.0)  # server answer time, uniform

@@ -22,8 +22,8 @@ from decimal import Decimal
 
 import aiohttp
 
-from uploader.wire import BatchGenerationRequest, DailyData, InverterDailyData
-from uploader.wire.codec import string_encoder
+from uploader.registry.wire import BatchGenerationRequest, DailyData, InverterDailyData
+from uploader.registry.wire.codec import string_encoder
 
 GOAL = 500_000  # records per second
 INVERTERS, DAYS = 100, 30  # 3000 records per body

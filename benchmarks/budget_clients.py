@@ -27,7 +27,7 @@ import aiohttp
 from aiolimiter import AsyncLimiter
 from asyncio_throttle.throttler import Throttler
 
-from uploader.ratespec import RateSpec
+from uploader.registry.ratespec import RateSpec
 
 BATCH_PATH = "public/v2/generation-datas/batches"
 SINGLE_PATH = "public/v2/generation-datas"

@@ -16,12 +16,13 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.ceilings import Timing
-from uploader import batcher, config
-from uploader.client import RegistryClient
-from uploader.events import BatchDetails
+from uploader import config
+from uploader.push import batcher
+from uploader.push.events import BatchDetails
+from uploader.push.service import Uploader
 from uploader.queue import open_queue
 from uploader.queue.sqlite_store import Store
-from uploader.service import Uploader
+from uploader.registry.client import RegistryClient
 
 LIFTED = "100000000/1s"  # limits so high they never bind
 STORE_OPS = ("claim", "ack", "release", "reject", "extend", "next_available_at", "in_flight")

@@ -19,13 +19,13 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from uploader.client import RegistryClient
     from uploader.config import Settings
     from uploader.errors import ConfigError, QueueError, RegistryError, UploaderError
-    from uploader.limiter import KeyedLimiter, Policy
+    from uploader.push.service import Uploader
     from uploader.queue import Queue, open_queue
     from uploader.records import Record
-    from uploader.service import Uploader
+    from uploader.registry.client import RegistryClient
+    from uploader.registry.limiter import KeyedLimiter, Policy
     from uploader.simulator import FakeRegistry, SimOptions
 
 __version__ = "0.1.0"
@@ -33,16 +33,16 @@ __version__ = "0.1.0"
 _LAZY = {
     "ConfigError": "uploader.errors",
     "FakeRegistry": "uploader.simulator",
-    "KeyedLimiter": "uploader.limiter",
-    "Policy": "uploader.limiter",
+    "KeyedLimiter": "uploader.registry.limiter",
+    "Policy": "uploader.registry.limiter",
     "Queue": "uploader.queue",
     "QueueError": "uploader.errors",
     "Record": "uploader.records",
-    "RegistryClient": "uploader.client",
+    "RegistryClient": "uploader.registry.client",
     "RegistryError": "uploader.errors",
     "Settings": "uploader.config",
     "SimOptions": "uploader.simulator",
-    "Uploader": "uploader.service",
+    "Uploader": "uploader.push.service",
     "UploaderError": "uploader.errors",
     "open_queue": "uploader.queue",
 }

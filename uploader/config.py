@@ -18,7 +18,7 @@ from typing import Any, Literal
 import msgspec
 
 from uploader.errors import ConfigError
-from uploader.ratespec import RateSpec
+from uploader.registry.ratespec import RateSpec
 
 ENV_PREFIX = "UPLOADER_"
 DEFAULT_PATH = "uploader.toml"

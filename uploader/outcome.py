@@ -10,11 +10,11 @@ from dataclasses import dataclass
 
 import msgspec
 
-from uploader.batcher import Batch
-from uploader.client import RegistryResponse
+from uploader.push.batcher import Batch
 from uploader.queue.base import QueuedRecord
-from uploader.wire import ErrorItem
-from uploader.wire.codec import any_envelope, process_id_envelope
+from uploader.registry.client import RegistryResponse
+from uploader.registry.wire import ErrorItem
+from uploader.registry.wire.codec import any_envelope, process_id_envelope
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,13 +8,13 @@ from typing import Any
 
 import pytest
 
-from uploader.client import RegistryClient
 from uploader.config import from_dict
 from uploader.errors import RegistryError, Rejected
-from uploader.registration.api import RegistrationApi
 from uploader.registration.template import TEMPLATE
+from uploader.registry.applications import RegistrationApi
+from uploader.registry.client import RegistryClient
+from uploader.registry.wire.codec import number_encoder
 from uploader.simulator import FakeRegistry, SimOptions
-from uploader.wire.codec import number_encoder
 
 PDF = b"%PDF-1.4\n%%EOF\n"
 

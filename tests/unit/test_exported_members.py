@@ -12,7 +12,7 @@ PACKAGES = [
     "uploader.ingest",
     "uploader.queue",
     "uploader.registration",
-    "uploader.wire",
+    "uploader.registry.wire",
 ]
 
 

@@ -13,8 +13,8 @@ from typing import Any, Literal
 
 import pytest
 
-from uploader.limiter import Key, KeyedLimiter, Policy
-from uploader.ratespec import RateSpec
+from uploader.registry.limiter import Key, KeyedLimiter, Policy
+from uploader.registry.ratespec import RateSpec
 
 START = 1000.0
 TICK = 1 / 64

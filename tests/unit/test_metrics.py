@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import time
 
-from uploader.events import BatchDetails
-from uploader.limiter import KeyedLimiter, Policy
-from uploader.metrics import Metrics
-from uploader.ratespec import RateSpec
+from uploader.observe.metrics import Metrics
+from uploader.push.events import BatchDetails
+from uploader.registry.limiter import KeyedLimiter, Policy
+from uploader.registry.ratespec import RateSpec
 
 
 def details(**overrides: object) -> BatchDetails:

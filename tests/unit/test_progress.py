@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 
-from uploader.progress import Progress
+from uploader.observe.progress import Progress
 
 
 def test_the_bar_shows_the_share_of_bytes_and_the_rows() -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from uploader.ratespec import RateSpec
+from uploader.registry.ratespec import RateSpec
 
 
 @pytest.mark.parametrize(

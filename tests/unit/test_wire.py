@@ -10,7 +10,7 @@ from typing import Any
 import msgspec
 import pytest
 
-from uploader.wire import (
+from uploader.registry.wire import (
     BatchGenerationRequest,
     DailyData,
     Envelope,

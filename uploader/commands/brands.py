@@ -8,8 +8,8 @@ import asyncio
 import msgspec
 
 from uploader.commands import Subparsers, settings
-from uploader.registration.api import RegistrationApi
 from uploader.registration.runner import pick_account, with_api
+from uploader.registry.applications import RegistrationApi
 
 
 def add_parser(subparsers: Subparsers) -> None:

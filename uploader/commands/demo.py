@@ -8,8 +8,8 @@ import tempfile
 from dataclasses import replace
 from pathlib import Path
 
-from uploader import logs
 from uploader.commands import Subparsers
+from uploader.observe import logs
 
 
 def add_parser(subparsers: Subparsers) -> None:

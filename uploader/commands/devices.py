@@ -8,10 +8,10 @@ import asyncio
 import msgspec
 
 from uploader.commands import Subparsers, settings
-from uploader.registration.api import RegistrationApi
 from uploader.registration.runner import pick_account, with_api
-from uploader.wire import DeviceWithInverters, RegisteredInverter
-from uploader.wire.codec import number_encoder
+from uploader.registry.applications import RegistrationApi
+from uploader.registry.wire import DeviceWithInverters, RegisteredInverter
+from uploader.registry.wire.codec import number_encoder
 
 
 def add_parser(subparsers: Subparsers) -> None:

@@ -19,7 +19,7 @@ from uploader.errors import ConfigError
 from uploader.ingest.pipeline import Chunk, IngestSummary, ingest
 from uploader.ingest.readers import CsvSource, Source, open_source
 from uploader.ingest.validate import Validator
-from uploader.progress import Progress
+from uploader.observe.progress import Progress
 from uploader.queue import Queue, open_queue
 
 SHOWN_REJECTIONS = 10  # rejections printed on stderr; the rest are in `dead-letter list`

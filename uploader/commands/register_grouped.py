@@ -22,15 +22,15 @@ from uploader.commands import Subparsers, settings
 from uploader.config import Settings
 from uploader.errors import Rejected
 from uploader.registration import ValidationContext, validate
-from uploader.registration.api import RegistrationApi
 from uploader.registration.fields import as_decimal
 from uploader.registration.odf import Prepared, odf_problem, prepare
 from uploader.registration.payload import read
 from uploader.registration.runner import pick_account, print_problems, with_api
 from uploader.registration.schema import json_schema, unknown_fields
 from uploader.registration.template import TEMPLATE
-from uploader.wire import GroupedDeviceApplication
-from uploader.wire.codec import number_encoder
+from uploader.registry.applications import RegistrationApi
+from uploader.registry.wire import GroupedDeviceApplication
+from uploader.registry.wire.codec import number_encoder
 
 EPILOG = """\
 payload: JSON; any object may carry a "//" key as a comment (dropped before sending). A

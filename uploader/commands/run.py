@@ -8,16 +8,16 @@ import signal
 
 import structlog
 
-from uploader import logs
-from uploader.client import RegistryClient
 from uploader.commands import Subparsers, settings
 from uploader.config import Settings
 from uploader.errors import ConfigError, QueueError
 from uploader.http import HttpServer, Service, build_app
-from uploader.metrics import Metrics
+from uploader.observe import logs
+from uploader.observe.metrics import Metrics
+from uploader.push.service import Uploader
 from uploader.queue import open_queue
+from uploader.registry.client import RegistryClient
 from uploader.replicas import AccountLeases, leases_for
-from uploader.service import Uploader
 
 log = structlog.get_logger("uploader.run")
 

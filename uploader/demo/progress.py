@@ -11,9 +11,9 @@ import time
 from collections.abc import Mapping
 from typing import TextIO
 
-from uploader.client import IP_KEY
-from uploader.ratespec import RateSpec
-from uploader.service import Uploader
+from uploader.push.service import Uploader
+from uploader.registry.client import IP_KEY
+from uploader.registry.ratespec import RateSpec
 
 BAR_WIDTH = 24
 

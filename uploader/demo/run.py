@@ -20,13 +20,13 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from uploader import config
-from uploader.client import RegistryClient
 from uploader.demo import fleet
 from uploader.demo.progress import ProgressView
+from uploader.push.service import Uploader
 from uploader.queue import open_queue
-from uploader.ratespec import RateSpec
 from uploader.records import Record
-from uploader.service import Uploader
+from uploader.registry.client import RegistryClient
+from uploader.registry.ratespec import RateSpec
 from uploader.simulator import FakeRegistry, SimOptions
 
 REDRAW_S = 0.5

@@ -8,11 +8,11 @@ from dataclasses import dataclass, field
 from aiohttp import web
 
 from uploader.config import Settings
-from uploader.limiter import Key
-from uploader.metrics import Metrics
+from uploader.observe.metrics import Metrics
+from uploader.push.service import Uploader
 from uploader.queue.base import AccountCounts, Queue, QueueCounts
+from uploader.registry.limiter import Key
 from uploader.secrets import read_secret
-from uploader.service import Uploader
 
 
 @dataclass(frozen=True)

@@ -5,10 +5,10 @@ from __future__ import annotations
 import sys
 from collections.abc import Awaitable, Callable, Iterable
 
-from uploader.client import RegistryClient
 from uploader.config import Settings
 from uploader.errors import ConfigError, RegistryError, Rejected
-from uploader.registration.api import RegistrationApi
+from uploader.registry.applications import RegistrationApi
+from uploader.registry.client import RegistryClient
 
 
 def pick_account(settings: Settings, requested: str | None) -> str:

@@ -13,7 +13,7 @@ from typing import Any
 import msgspec
 
 from uploader.registration.payload import COMMENT_KEY
-from uploader.wire.registration import Device, GroupedDeviceApplication, Inverter
+from uploader.registry.wire.registration import Device, GroupedDeviceApplication, Inverter
 
 ODF_PATH_KEY = "DeclarationFormFile"  # the ODF as a path, uploaded by the command
 ODF_ID_KEY = "DeclarationFormFileId"

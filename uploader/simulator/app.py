@@ -21,6 +21,13 @@ import msgspec
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
+from uploader.registry.wire import (
+    BatchGenerationRequest,
+    InverterDailyData,
+    LegacyGenerationRequest,
+    MonthlyGenerationRequest,
+)
+from uploader.registry.wire.codec import string_encoder
 from uploader.simulator import documents, generation, metadata, monthly, query, registration
 from uploader.simulator import tokens as token_routes
 from uploader.simulator.core import CORE, Clock, Core
@@ -29,13 +36,6 @@ from uploader.simulator.options import SimOptions
 from uploader.simulator.pipeline import pipeline
 from uploader.simulator.responses import JSON
 from uploader.simulator.state import InverterInfo
-from uploader.wire import (
-    BatchGenerationRequest,
-    InverterDailyData,
-    LegacyGenerationRequest,
-    MonthlyGenerationRequest,
-)
-from uploader.wire.codec import string_encoder
 
 PREFIX = "/public/v2"
 AcceptedBody = (

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import msgspec
 
-from uploader.wire import DailyData, LegacyDailyData, MonthlyProduction
+from uploader.registry.wire import DailyData, LegacyDailyData, MonthlyProduction
 
 
 class StrictDaily(DailyData, forbid_unknown_fields=True, frozen=True, gc=False):

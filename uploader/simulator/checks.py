@@ -17,9 +17,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
+from uploader.registry.wire import DailyData, ErrorItem
 from uploader.simulator import responses as r
 from uploader.simulator.state import InverterInfo
-from uploader.wire import DailyData, ErrorItem
 
 ZERO = Decimal(0)
 MALFORMED_CODES = frozenset({r.TOO_MANY_RECORDS, r.DUPLICATE, r.NOT_FINITE, r.MALFORMED})

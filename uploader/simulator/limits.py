@@ -11,7 +11,7 @@ from __future__ import annotations
 import random
 from collections.abc import Hashable
 
-from uploader.ratespec import RateSpec
+from uploader.registry.ratespec import RateSpec
 from uploader.simulator.options import SimOptions
 from uploader.simulator.windows import FixedWindows
 

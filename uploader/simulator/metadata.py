@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from uploader.registry.wire import Brand
 from uploader.simulator import responses as r
 from uploader.simulator.paging import BadQuery, page_params, paginate
-from uploader.wire import Brand
 
 OTHER_BRAND = "OT27"  # "use OT27 and fill OtherBrandName" when a brand is not listed
 

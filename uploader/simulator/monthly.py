@@ -15,13 +15,13 @@ from decimal import Decimal
 import msgspec
 from aiohttp import web
 
+from uploader.registry.wire import ErrorItem, ProcessIdData
+from uploader.registry.wire.generation import MONTHS
 from uploader.simulator import bodies
 from uploader.simulator import responses as r
 from uploader.simulator.checks import status_of, value_errors
 from uploader.simulator.core import ACCOUNT, CORE
 from uploader.simulator.state import AccountState, InverterInfo, Stats
-from uploader.wire import ErrorItem, ProcessIdData
-from uploader.wire.generation import MONTHS
 
 _MONTHS_FIELD = "Data.PeriodProductionPerMonthInKWh."
 

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
-from uploader.ratespec import RateSpec
+from uploader.registry.ratespec import RateSpec
 
 DEFAULT_COUNTRIES = frozenset({"SG", "CN", "VN", "MY", "ID"})  # Part 1; a later page adds BR, MX
 TOKEN_TTL_S = 3600.0  # the access token's documented lifetime

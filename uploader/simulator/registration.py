@@ -16,11 +16,7 @@ import msgspec
 from aiohttp import web
 
 from uploader.registration import ValidationContext, Violation, validate
-from uploader.simulator import responses as r
-from uploader.simulator.core import ACCOUNT, CORE, Core
-from uploader.simulator.metadata import BRAND_CODES
-from uploader.simulator.state import Application, InverterInfo
-from uploader.wire import (
+from uploader.registry.wire import (
     Device,
     DeviceWithInverters,
     ErrorItem,
@@ -29,6 +25,10 @@ from uploader.wire import (
     Inverter,
     RegisteredInverter,
 )
+from uploader.simulator import responses as r
+from uploader.simulator.core import ACCOUNT, CORE, Core
+from uploader.simulator.metadata import BRAND_CODES
+from uploader.simulator.state import Application, InverterInfo
 
 _any_decoder = msgspec.json.Decoder(float_hook=Decimal)  # numbers stay exact for the rules
 _application_decoder = msgspec.json.Decoder(GroupedDeviceApplication)

@@ -9,8 +9,8 @@ from typing import Any
 import msgspec
 from aiohttp import web
 
-from uploader.wire import Envelope, ErrorItem, Pagination
-from uploader.wire.codec import string_encoder
+from uploader.registry.wire import Envelope, ErrorItem, Pagination
+from uploader.registry.wire.codec import string_encoder
 
 JSON = "application/json"
 

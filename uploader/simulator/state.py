@@ -8,8 +8,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, TypeAlias
 
-from uploader.wire import DailyData, DeviceWithInverters
-from uploader.wire.generation import MONTHS
+from uploader.registry.wire import DailyData, DeviceWithInverters
+from uploader.registry.wire.generation import MONTHS
 
 if TYPE_CHECKING:
     from uploader.simulator.fastpath import FastDaily

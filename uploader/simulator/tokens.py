@@ -5,9 +5,9 @@ from __future__ import annotations
 import msgspec
 from aiohttp import web
 
+from uploader.registry.wire.codec import refresh_request, token_request
 from uploader.simulator.core import CORE
 from uploader.simulator.responses import bad_body, envelope, error
-from uploader.wire.codec import refresh_request, token_request
 
 _REFUSED = "Invalid credentials"
 

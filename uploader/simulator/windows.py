@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 from collections.abc import Hashable
 
-from uploader.ratespec import RateSpec
+from uploader.registry.ratespec import RateSpec
 
 
 class FixedWindows:

@@ -14,11 +14,11 @@ from typing import Any
 import pytest
 
 from uploader import config
-from uploader.client import RegistryClient
 from uploader.demo import fleet
+from uploader.push.service import Uploader
 from uploader.queue import open_queue
 from uploader.records import Record
-from uploader.service import Uploader
+from uploader.registry.client import RegistryClient
 from uploader.simulator import FakeRegistry, SimOptions
 
 ACCOUNTS = ("acme", "bolt", "cera")

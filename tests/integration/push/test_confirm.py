@@ -17,9 +17,9 @@ from tests.integration.push.conftest import (
     records_for,
     start_uploader,
 )
-from uploader.client import RegistryClient
+from uploader.push.service import Uploader
 from uploader.queue import LedgerEntry, open_queue
-from uploader.service import Uploader
+from uploader.registry.client import RegistryClient
 from uploader.simulator import FakeRegistry, SimOptions
 
 

@@ -18,7 +18,7 @@ from tests.integration.push.conftest import (
     start_uploader,
 )
 from uploader import config
-from uploader.ratespec import RateSpec
+from uploader.registry.ratespec import RateSpec
 from uploader.simulator import FakeRegistry, SimOptions
 
 

@@ -22,13 +22,13 @@ from tests.integration.push.conftest import (
     held,
     records_for,
 )
-from uploader.client import RegistryClient
-from uploader.events import BatchDetails
+from uploader.push.events import BatchDetails
+from uploader.push.service import Uploader
 from uploader.queue import open_queue
 from uploader.queue.sqlite import SQLiteQueue
-from uploader.ratespec import RateSpec
 from uploader.records import Record
-from uploader.service import Uploader
+from uploader.registry.client import RegistryClient
+from uploader.registry.ratespec import RateSpec
 from uploader.simulator import FakeRegistry, SimOptions
 
 

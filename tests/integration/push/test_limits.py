@@ -16,7 +16,7 @@ from tests.integration.push.conftest import (
     held,
     records_for,
 )
-from uploader.ratespec import RateSpec
+from uploader.registry.ratespec import RateSpec
 from uploader.simulator import FakeRegistry, SimOptions
 
 ACCOUNT_RATE = "10/1s"

@@ -14,7 +14,7 @@ from tests.integration.push.conftest import (
     records_for,
 )
 from uploader import config
-from uploader.client import RegistryClient
+from uploader.registry.client import RegistryClient
 from uploader.simulator import Credentials, FakeRegistry, ManualClock, SimOptions
 
 GRANT = Credentials("0f8f2a8e-1111-2222-3333-444455556666", "client-1", "secret-1")

@@ -12,11 +12,11 @@ import aiohttp
 import pytest
 
 from uploader import config
-from uploader.client import RegistryClient
 from uploader.http import HttpServer, Service, build_app
-from uploader.metrics import Metrics
+from uploader.observe.metrics import Metrics
+from uploader.push.service import Uploader
 from uploader.queue import open_queue
-from uploader.service import Uploader
+from uploader.registry.client import RegistryClient
 
 ACCOUNTS = ("acme", "beta")
 TOKEN = "ingest-token-for-tests"

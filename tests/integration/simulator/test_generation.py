@@ -6,8 +6,8 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any
 
+from uploader.registry.wire import BatchGenerationRequest, DailyData
 from uploader.simulator import FakeRegistry
-from uploader.wire import BatchGenerationRequest, DailyData
 
 from .helpers import Api
 from .payloads import ACME, SEED_BATCH, SEED_LEGACY, SEED_RID, SEED_SINGLE, batch, day, single

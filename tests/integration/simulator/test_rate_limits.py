@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import aiohttp
 
-from uploader.ratespec import RateSpec
+from uploader.registry.ratespec import RateSpec
 from uploader.simulator import ManualClock
 
 from .helpers import Answer, Api, SimFactory, api_for

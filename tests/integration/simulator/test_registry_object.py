@@ -5,7 +5,7 @@ from __future__ import annotations
 import aiohttp
 
 import uploader.simulator
-from uploader.ratespec import RateSpec
+from uploader.registry.ratespec import RateSpec
 from uploader.simulator import Credentials, FakeRegistry, SimOptions
 
 from .helpers import Api, SimFactory, api_for

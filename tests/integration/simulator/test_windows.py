@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 
-from uploader.ratespec import RateSpec
+from uploader.registry.ratespec import RateSpec
 from uploader.simulator.checks import decimal_places
 from uploader.simulator.windows import FixedWindows
 

@@ -8,10 +8,14 @@ from decimal import Decimal
 import msgspec
 import pytest
 
-from uploader import batcher
+from uploader.push import batcher
 from uploader.queue.base import QueuedRecord
-from uploader.wire import BatchGenerationRequest, InverterDailyData, LegacyGenerationRequest
-from uploader.wire.generation import MonthlyGenerationRequest
+from uploader.registry.wire import (
+    BatchGenerationRequest,
+    InverterDailyData,
+    LegacyGenerationRequest,
+)
+from uploader.registry.wire.generation import MonthlyGenerationRequest
 
 
 def rec(

@@ -15,15 +15,15 @@ from typing import Any
 
 import structlog
 
-from uploader.client import RegistryClient
 from uploader.config import Settings
-from uploader.confirm import StatusPoller
 from uploader.errors import QueueError
-from uploader.events import BatchDetails, Hook, Stats
+from uploader.push.confirm import StatusPoller
+from uploader.push.events import BatchDetails, Hook, Stats
+from uploader.push.worker import AccountWorker
 from uploader.queue.base import Queue
-from uploader.worker import AccountWorker
+from uploader.registry.client import RegistryClient
 
-log = structlog.get_logger("uploader.service")
+log = structlog.get_logger("uploader.push.service")
 HOUSEKEEPING_S = 3600.0  # how often a long run prunes the ledger
 
 

@@ -5,15 +5,15 @@ documents it. Energy values are `decimal.Decimal` end to end: msgspec decodes a 
 number or string into a Decimal from its text, never through a binary float.
 """
 
-from uploader.wire.auth import RefreshRequest, Token, TokenRequest
-from uploader.wire.envelope import (
+from uploader.registry.wire.auth import RefreshRequest, Token, TokenRequest
+from uploader.registry.wire.envelope import (
     Envelope,
     ErrorItem,
     IdData,
     Pagination,
     error_envelope,
 )
-from uploader.wire.generation import (
+from uploader.registry.wire.generation import (
     BatchGenerationRequest,
     Brand,
     DailyData,
@@ -27,7 +27,7 @@ from uploader.wire.generation import (
     ProcessStatus,
     YearlyGenerationData,
 )
-from uploader.wire.registration import (
+from uploader.registry.wire.registration import (
     Device,
     DeviceWithInverters,
     GroupedDeviceApplication,

@@ -6,10 +6,10 @@ from typing import Any
 
 import msgspec
 
-from uploader.wire.auth import RefreshRequest, Token, TokenRequest
-from uploader.wire.envelope import Envelope, IdData
-from uploader.wire.generation import Brand, GenerationDay, ProcessIdData, ProcessStatus
-from uploader.wire.registration import DeviceWithInverters
+from uploader.registry.wire.auth import RefreshRequest, Token, TokenRequest
+from uploader.registry.wire.envelope import Envelope, IdData
+from uploader.registry.wire.generation import Brand, GenerationDay, ProcessIdData, ProcessStatus
+from uploader.registry.wire.registration import DeviceWithInverters
 
 # The registry's examples quote every number; "number" is the documented type. Both exist.
 string_encoder = msgspec.json.Encoder(decimal_format="string")

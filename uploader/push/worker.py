@@ -17,17 +17,17 @@ from dataclasses import dataclass, field, replace
 
 import structlog
 
-from uploader import batcher
-from uploader.batcher import Batch
-from uploader.client import RegistryClient, RegistryResponse
 from uploader.config import Settings
 from uploader.errors import QueueError, TransportError
-from uploader.events import BatchDetails, Hook
 from uploader.outcome import Accepted, Outcome, Paused, Refused, Throttled, Transient, classify
+from uploader.push import batcher
+from uploader.push.batcher import Batch
+from uploader.push.events import BatchDetails, Hook
 from uploader.queue.base import Claim, LedgerEntry, Queue, QueuedRecord
+from uploader.registry.client import RegistryClient, RegistryResponse
 from uploader.retry import backoff_s
 
-log = structlog.get_logger("uploader.worker")
+log = structlog.get_logger("uploader.push.worker")
 _attempts = operator.attrgetter("attempts")
 
 

@@ -19,10 +19,10 @@ import aiohttp
 
 from uploader.config import Settings
 from uploader.errors import TransportError
-from uploader.limiter import Key, KeyedLimiter, Policy
-from uploader.ratespec import RateSpec
+from uploader.registry.limiter import Key, KeyedLimiter, Policy
+from uploader.registry.ratespec import RateSpec
+from uploader.registry.tokens import TokenProvider
 from uploader.retry import parse_retry_after
-from uploader.tokens import TokenProvider
 
 IP_KEY: Key = ("ip", "default")
 

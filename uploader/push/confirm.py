@@ -14,13 +14,13 @@ import time
 import msgspec
 import structlog
 
-from uploader.client import RegistryClient
 from uploader.config import Settings
 from uploader.errors import TransportError
 from uploader.queue.base import Queue
-from uploader.wire.codec import process_status_envelope
+from uploader.registry.client import RegistryClient
+from uploader.registry.wire.codec import process_status_envelope
 
-log = structlog.get_logger("uploader.confirm")
+log = structlog.get_logger("uploader.push.confirm")
 FINAL = frozenset({"Success", "Failed"})
 
 

@@ -9,9 +9,9 @@ from dataclasses import dataclass
 
 from uploader.config import AccountSettings, Settings
 from uploader.errors import AuthError, ConfigError, RegistryError, TransientError
+from uploader.registry.wire import RefreshRequest, TokenRequest
+from uploader.registry.wire.codec import string_encoder, token_envelope
 from uploader.secrets import read_secret
-from uploader.wire import RefreshRequest, TokenRequest
-from uploader.wire.codec import string_encoder, token_envelope
 
 # A raw POST to a path with a JSON body, answering (status, body); the client supplies it.
 PostJson = Callable[[str, bytes], Awaitable[tuple[int, bytes]]]

@@ -21,8 +21,8 @@ from prometheus_client import (
 )
 from prometheus_client.exposition import choose_encoder
 
-from uploader.events import BatchDetails
-from uploader.limiter import Key, KeyedLimiter
+from uploader.push.events import BatchDetails
+from uploader.registry.limiter import Key, KeyedLimiter
 
 # Seconds. Latency: a 3000-record POST is ~50 ms locally and can reach the 30 s timeout.
 LATENCY_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0)

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from types import TracebackType
 from typing import Literal
 
-from uploader.ratespec import RateSpec
+from uploader.registry.ratespec import RateSpec
 
 Key = tuple[str, str]  # (kind, name): ("account", "acme"), ("ip", "default")
 

@@ -15,11 +15,16 @@ from typing import Any, TypeVar
 import aiohttp
 import msgspec
 
-from uploader.client import RegistryClient, RegistryResponse
 from uploader.config import Paths
 from uploader.errors import RegistryError, Rejected
-from uploader.wire import Brand, DeviceWithInverters, Envelope, ErrorItem
-from uploader.wire.codec import any_envelope, brands_envelope, devices_envelope, id_envelope
+from uploader.registry.client import RegistryClient, RegistryResponse
+from uploader.registry.wire import Brand, DeviceWithInverters, Envelope, ErrorItem
+from uploader.registry.wire.codec import (
+    any_envelope,
+    brands_envelope,
+    devices_envelope,
+    id_envelope,
+)
 
 T = TypeVar("T")
 ATTEMPTS_ON_429 = 3
