@@ -17,6 +17,7 @@ from benchmarks.common import remove_db
 from uploader import residual_mix
 from uploader.demo import fleet
 from uploader.push import batcher
+from uploader.push.endpoints import ENDPOINTS
 from uploader.queue import QueuedRecord, open_queue
 from uploader.records import Record, canonical
 
@@ -96,7 +97,7 @@ def batch_bodies(records: Sequence[Record], size: int = 3000) -> list[tuple[str,
     for account, own in by_account.items():
         queued = as_queued(own)
         for start in range(0, len(queued), size):
-            body = batcher.build(queued[start : start + size], "batch").body
+            body = batcher.build(queued[start : start + size], ENDPOINTS["batch"]).body
             bodies.append((account, body))
     return bodies
 

@@ -30,6 +30,7 @@ import msgspec
 from benchmarks import backlog, budget_clients, charts, product
 from benchmarks.common import Mode, Spread, simulator, spread
 from uploader.push import batcher
+from uploader.push.endpoints import ENDPOINTS
 from uploader.push.events import BatchDetails
 from uploader.registry.ratespec import RateSpec
 
@@ -92,7 +93,7 @@ class Backlog:
         self.naive: list[tuple[str, str, list[dict[str, str]]]] = []
         for start in range(0, len(queued), DAYS):
             days, account = queued[start : start + DAYS], self.records[start].account
-            self.bodies[account].append(batcher.build(days, "batch").body)
+            self.bodies[account].append(batcher.build(days, ENDPOINTS["batch"]).body)
             self.naive.append((account, days[0].remote_inv_id, _day_dicts(days)))
 
 

@@ -25,6 +25,7 @@ import orjson
 from benchmarks import backlog, charts
 from benchmarks.common import Mode, Spread, spread
 from uploader.push import batcher
+from uploader.push.endpoints import ENDPOINTS
 from uploader.queue import QueuedRecord
 from uploader.registry.wire import BatchGenerationRequest, DailyData, InverterDailyData
 from uploader.registry.wire.codec import string_encoder
@@ -119,7 +120,7 @@ def dicts(records: Sequence[QueuedRecord]) -> dict[str, Any]:
 
 def product_text(records: Sequence[QueuedRecord]) -> str:
     """What `batcher.build` does before its last step: the body as text."""
-    return batcher.build(records, "batch").body.decode()
+    return batcher.build(records, ENDPOINTS["batch"]).body.decode()
 
 
 _text_encoder = msgspec.json.Encoder()
@@ -161,13 +162,13 @@ def measure(mode: Mode) -> CodecResult:
         _check_equal(records)
         rows[shape] = {way: _time_way(records, *fns, runs, bodies) for way, fns in WAYS.items()}
     daily = backlog.as_queued(backlog.fleet_records(1, 3000, 1))
-    whole = _best(lambda: batcher.build(daily, "batch"), runs, bodies)
+    whole = _best(lambda: batcher.build(daily, ENDPOINTS["batch"]), runs, bodies)
     return CodecResult(runs, bodies, rows, whole / len(daily) * 1e6)
 
 
 def _check_equal(records: Sequence[QueuedRecord]) -> None:
     """Every way must produce the same JSON document as the product."""
-    expected = json.loads(batcher.build(records, "batch").body)
+    expected = json.loads(batcher.build(records, ENDPOINTS["batch"]).body)
     for way, (build, encode) in WAYS.items():
         if json.loads(encode(build(records))) != expected:
             raise AssertionError(f"{way} builds another body than the product")

@@ -18,6 +18,7 @@ from typing import Any, Literal
 import msgspec
 
 from uploader.errors import ConfigError
+from uploader.push.endpoints import ENDPOINTS
 from uploader.registry.ratespec import RateSpec
 
 ENV_PREFIX = "UPLOADER_"
@@ -53,7 +54,7 @@ class RegistrySettings(Base):
     """Where the registry is and how to talk to it."""
 
     base_url: str = DEFAULT_BASE_URL
-    endpoint: Literal["batch", "single", "legacy", "monthly"] = "batch"
+    endpoint: str = "batch"  # a name of `uploader.push.endpoints.ENDPOINTS`
     max_records_per_request: int = MAX_RECORDS_PER_REQUEST
     timeout_s: float = 30.0
     numbers: Literal["string", "number"] = "string"  # how decimals go on the wire
@@ -267,6 +268,11 @@ def _check(settings: Settings, source: str) -> None:
             RateSpec.parse(text)
         except ValueError as exc:
             raise ConfigError(f"{source}: {key}: {exc}") from None
+    if settings.registry.endpoint not in ENDPOINTS:
+        names = ", ".join(sorted(ENDPOINTS))
+        raise ConfigError(
+            f"{source}: registry.endpoint: {settings.registry.endpoint!r} is not one of {names}"
+        )
     limit = settings.registry.max_records_per_request
     if not 1 <= limit <= MAX_RECORDS_PER_REQUEST:
         raise ConfigError(

@@ -4,17 +4,15 @@
     ├── ConfigError            bad configuration or usage; the message names the key or flag
     ├── MissingDependencyError an optional extra is not installed
     ├── QueueError             the queue's storage failed
-    └── RegistryError          a request to the registry did not succeed (batch_id, account)
-        ├── TransientError     retried: the same batch goes again later
-        │   ├── RateLimited    429; carries retry_after_s
-        │   ├── ServerError    5xx
-        │   └── TransportError timeout, reset, refused connection
-        └── PermanentError     not retried as is
-            ├── Rejected       400/422; carries the registry's errors
-            ├── AuthError      401 after a fresh token
-            └── Forbidden      403
+    └── RegistryError          a call to the registry did not succeed (status, account)
+        ├── TransientError     the token endpoint could not answer now; try again later
+        │   └── TransportError timeout, reset, refused connection: no answer at all
+        ├── Rejected           400/413/422 to a registration call; carries the registry's errors
+        └── AuthError          the token endpoint refused the account's credentials
 
-Each class's docstring is its default message.
+Each class's docstring is its default message. The push path raises none of these for an
+answer: `uploader.registry.answers.classify` says what every answer means, and
+`uploader.push.policy.decide` what the push path does about it.
 """
 
 from __future__ import annotations
@@ -51,39 +49,21 @@ class RegistryError(UploaderError):
         *,
         status: int | None = None,
         account: str | None = None,
-        batch_id: str | None = None,
     ) -> None:
         super().__init__(message)
         self.status = status
         self.account = account
-        self.batch_id = batch_id
 
 
 class TransientError(RegistryError):
     """The registry could not take the request now; it will be sent again."""
 
 
-class RateLimited(TransientError):
-    """The registry answered 429 Too Many Requests."""
-
-    def __init__(self, retry_after_s: float, message: str | None = None, **kw: Any) -> None:
-        super().__init__(message, status=429, **kw)
-        self.retry_after_s = retry_after_s
-
-
-class ServerError(TransientError):
-    """The registry answered with a server error."""
-
-
 class TransportError(TransientError):
     """The request did not complete: timeout, reset or refused connection."""
 
 
-class PermanentError(RegistryError):
-    """The registry refused the request; sending it again unchanged will not help."""
-
-
-class Rejected(PermanentError):
+class Rejected(RegistryError):
     """The registry rejected records of the request."""
 
     def __init__(self, errors: Sequence[Any], message: str | None = None, **kw: Any) -> None:
@@ -91,9 +71,5 @@ class Rejected(PermanentError):
         self.errors = list(errors)
 
 
-class AuthError(PermanentError):
+class AuthError(RegistryError):
     """The registry refused the account's credentials."""
-
-
-class Forbidden(PermanentError):
-    """The registry forbade the account this request."""

@@ -1,42 +1,30 @@
-"""Packing claimed records into request bodies, and mapping the registry's errors back.
+"""Packing claimed records into one request body, and mapping the registry's errors back.
 
-A body is built once, as text, straight from the queue's canonical decimal strings: no
-Struct is built and no value is parsed on the way (PERF-NOTES: formatting numbers in Python
-is what costs). Records arrive grouped by inverter and in day order (the queue's claim
-order), so each inverter's run of records becomes one `Devices[]` item.
+The endpoint's spec says what a body may carry (one inverter, one year) and builds it; the
+batcher finds each inverter's run of records, checks the spec's limits and keeps the
+records in body order, so an error's field path can name the records it is about.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal
 
-import msgspec
-
+from uploader.push.bodies import Groups
+from uploader.push.endpoints import EndpointSpec
 from uploader.queue.base import QueuedRecord
-
-Endpoint = Literal["batch", "single", "legacy", "monthly"]
-MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
-ONE_INVERTER_ENDPOINTS = frozenset({"single", "legacy", "monthly"})
-
-_string = msgspec.json.Encoder()
-_QUOTED: dict[str, str] = {}
-_QUOTED_MAX = 100_000  # inverter ids remembered (some 20 MB at most)
-_PATH = re.compile(
-    r"^(?:Devices\[(\d+)\]\.?)?(?:Data(?:\[(\d+)\]|\.PeriodProductionPerMonthInKWh\.(\w+)))?"
-)
+from uploader.registry.answers import Refused
+from uploader.registry.wire import ErrorItem
 
 
 @dataclass(frozen=True, slots=True)
 class Batch:
     """One request body and the records it carries, in body order."""
 
-    endpoint: Endpoint
+    spec: EndpointSpec
     body: bytes
     records: Sequence[QueuedRecord]
-    groups: tuple[tuple[int, int], ...]  # (start, stop) of each inverter's records
+    groups: Groups  # (start, stop) of each inverter's records
 
     def __len__(self) -> int:
         return len(self.records)
@@ -45,51 +33,32 @@ class Batch:
         """The records an error's field path names (`Devices[0].Data[3].Timestamp`), or None."""
         if not field:
             return None
-        match = _PATH.match(field)
-        if match is None or not match.group(0):
-            return None
-        device, day, month = match.groups()
-        if device is None and day is None and month is None:
-            return None  # the whole body ("Data", "Devices"): no record in particular
-        group = int(device) if device is not None else 0
-        if group >= len(self.groups):
-            return None
-        start, stop = self.groups[group]
-        if day is not None:
-            index = start + int(day)
-            return self.records[index : index + 1] if index < stop else None
-        if month is not None:
-            return [r for r in self.records[start:stop] if MONTHS[int(r.day[5:7]) - 1] == month]
-        return self.records[start:stop]
+        return self.spec.locate(self.records, self.groups, field)
 
 
-def build(records: Sequence[QueuedRecord], endpoint: Endpoint, numbers: str = "string") -> Batch:
-    """The body carrying `records` to `endpoint` (one inverter only, except for `batch`)."""
+def build(records: Sequence[QueuedRecord], spec: EndpointSpec, numbers: str = "string") -> Batch:
+    """The body carrying `records` to the endpoint `spec` describes."""
+    if not records:
+        raise ValueError("a request carries at least one record")
     groups = _groups(records)
-    if endpoint != "batch" and len(groups) > 1:
-        raise ValueError(f"the {endpoint} endpoint carries one inverter per request")
-    quote = '"' if numbers == "string" else ""
-    if endpoint == "monthly":
-        body = _monthly(records, quote)
-    elif endpoint == "batch" and len(groups) == len(records):
-        body = _one_day_each(records, quote)
-    else:
-        accumulated = "AccumulatedPowerInKWh" if endpoint == "legacy" else "AccumulatedEnergyInKWh"
-        devices = [_device(records[a:b], accumulated, quote) for a, b in groups]
-        body = _wrap(endpoint, devices, records[0].remote_inv_id if records else "")
-    return Batch(endpoint, body.encode(), records, groups)
+    if spec.one_inverter and len(groups) > 1:
+        raise ValueError(f"the {spec.name} endpoint carries one inverter per request")
+    if spec.one_year and len({r.day[:4] for r in records}) > 1:
+        raise ValueError(f"the {spec.name} endpoint carries one year per request")
+    body = spec.body(records, groups, '"' if numbers == "string" else "")
+    return Batch(spec, body.encode(), records, groups)
 
 
 def split(batch: Batch, numbers: str = "string") -> tuple[Batch, Batch]:
     """Two halves of a batch (for isolating records the registry refused without naming them)."""
     half = len(batch.records) // 2
     return (
-        build(batch.records[:half], batch.endpoint, numbers),
-        build(batch.records[half:], batch.endpoint, numbers),
+        build(batch.records[:half], batch.spec, numbers),
+        build(batch.records[half:], batch.spec, numbers),
     )
 
 
-def _groups(records: Sequence[QueuedRecord]) -> tuple[tuple[int, int], ...]:
+def _groups(records: Sequence[QueuedRecord]) -> Groups:
     groups: list[tuple[int, int]] = []
     start = 0
     for index in range(1, len(records) + 1):
@@ -99,61 +68,24 @@ def _groups(records: Sequence[QueuedRecord]) -> tuple[tuple[int, int], ...]:
     return tuple(groups)
 
 
-def _device(records: Sequence[QueuedRecord], accumulated: str, q: str) -> tuple[str, str]:
-    days = ",".join(
-        [
-            f'{{"Timestamp":"{r.day}","PeriodProductionInKWh":{q}{r.period_kwh}{q},'
-            f'"{accumulated}":{q}{r.accumulated_kwh}{q}}}'
-            for r in records
-        ]
-    )
-    return _quoted(records[0].remote_inv_id), days
+def refused_records(batch: Batch, refused: Refused) -> tuple[list[tuple[QueuedRecord, str]], str]:
+    """The records the refusal's errors name, each with its reasons; and what names none."""
+    named: dict[int, tuple[QueuedRecord, str]] = {}
+    unnamed: list[str] = []
+    for error in refused.errors or [refused.message or ""]:
+        reason = _reason(error, refused.status)
+        records = batch.records_at(error.Field if isinstance(error, ErrorItem) else None)
+        if records is None:
+            unnamed.append(reason)
+            continue
+        for record in records:
+            previous = named.get(record.id)
+            named[record.id] = (record, f"{previous[1]}; {reason}" if previous else reason)
+    return list(named.values()), "; ".join(unnamed) or f"HTTP {refused.status} without errors"
 
 
-def _one_day_each(records: Sequence[QueuedRecord], q: str) -> str:
-    # The daily shape (every inverter's one new day): one f-string per record, no groups.
-    devices = ",".join(
-        [
-            f'{{"RemoteInvId":{_quoted(r.remote_inv_id)},"Data":[{{"Timestamp":"{r.day}",'
-            f'"PeriodProductionInKWh":{q}{r.period_kwh}{q},'
-            f'"AccumulatedEnergyInKWh":{q}{r.accumulated_kwh}{q}}}]}}'
-            for r in records
-        ]
-    )
-    return f'{{"Devices":[{devices}]}}'
-
-
-def _quoted(remote_inv_id: str) -> str:
-    """The inverter id as a JSON string; remembered, as the same fleet's ids come back daily."""
-    quoted = _QUOTED.get(remote_inv_id)
-    if quoted is None:
-        if len(_QUOTED) >= _QUOTED_MAX:
-            _QUOTED.clear()
-        quoted = _QUOTED[remote_inv_id] = _string.encode(remote_inv_id).decode()
-    return quoted
-
-
-def _wrap(endpoint: Endpoint, devices: list[tuple[str, str]], remote_inv_id: str) -> str:
-    if endpoint == "batch":
-        items = ",".join(f'{{"RemoteInvId":{rid},"Data":[{days}]}}' for rid, days in devices)
-        return f'{{"Devices":[{items}]}}'
-    rid, days = devices[0] if devices else (_quoted(remote_inv_id), "")
-    if endpoint == "legacy":
-        return f'{{"Data":[{days}],"FrequencyType":"Daily","RemoteInvId":{rid}}}'
-    return f'{{"RemoteInvId":{rid},"Data":[{days}]}}'
-
-
-def _monthly(records: Sequence[QueuedRecord], q: str) -> str:
-    # Monthly devices queue one record per month, dated on any day of that month, whose
-    # period value is the month's production. One body carries one inverter's one year.
-    years = {r.day[:4] for r in records}
-    if len(years) > 1:
-        raise ValueError("the monthly endpoint carries one year per request")
-    months = {MONTHS[int(r.day[5:7]) - 1]: f"{q}{r.period_kwh}{q}" for r in records}
-    values = ",".join(f'"{m}":{months[m]}' for m in MONTHS if m in months)
-    rid = _quoted(records[0].remote_inv_id)
-    year = int(records[0].day[:4])
-    return (
-        f'{{"RemoteInvId":{rid},"Data":{{"Year":{year},'
-        f'"PeriodProductionPerMonthInKWh":{{{values}}}}}}}'
-    )
+def _reason(error: ErrorItem | str, status: int) -> str:
+    if isinstance(error, str):
+        return f"{status}: {error}"
+    parts = [p for p in (error.Field, error.Code, error.Message) if p]
+    return f"{status}: " + " ".join(parts)

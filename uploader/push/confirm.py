@@ -17,6 +17,7 @@ import structlog
 from uploader.config import Settings
 from uploader.errors import TransportError
 from uploader.queue.base import Queue
+from uploader.registry.answers import Accepted, classify
 from uploader.registry.client import RegistryClient
 from uploader.registry.wire.codec import process_status_envelope
 
@@ -69,11 +70,12 @@ class StatusPoller:
         except TransportError as exc:
             log.warning("status poll failed", process_id=process_id, error=str(exc))
             return None
-        if not response.ok:
+        answer = classify(response)
+        if not isinstance(answer, Accepted):
             log.warning("status poll refused", process_id=process_id, status=response.status)
             return None
         try:
-            data = process_status_envelope.decode(response.body).Data
+            data = process_status_envelope.decode(answer.body).Data
         except msgspec.DecodeError:
             return None
         return data.Status if data is not None else None

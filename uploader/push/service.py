@@ -18,6 +18,7 @@ import structlog
 from uploader.config import Settings
 from uploader.errors import QueueError
 from uploader.push.confirm import StatusPoller
+from uploader.push.endpoints import ENDPOINTS
 from uploader.push.events import BatchDetails, Hook, Stats
 from uploader.push.worker import AccountWorker
 from uploader.queue.base import Queue
@@ -62,7 +63,8 @@ class Uploader:
 
     @property
     def _confirming(self) -> bool:
-        return self.settings.worker.poll_statuses and self.settings.registry.endpoint != "legacy"
+        spec = ENDPOINTS[self.settings.registry.endpoint]
+        return self.settings.worker.poll_statuses and spec.confirmed
 
     def _emit(self, details: BatchDetails) -> None:
         for hook in self._hooks:

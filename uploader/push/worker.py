@@ -19,16 +19,35 @@ import structlog
 
 from uploader.config import Settings
 from uploader.errors import QueueError, TransportError
-from uploader.outcome import Accepted, Outcome, Paused, Refused, Throttled, Transient, classify
-from uploader.push import batcher
+from uploader.push import batcher, policy
 from uploader.push.batcher import Batch
+from uploader.push.endpoints import ENDPOINTS
 from uploader.push.events import BatchDetails, Hook
+from uploader.push.policy import Ack, Bisect, DeadLetter, Decision, Pause, Retry
 from uploader.queue.base import Claim, LedgerEntry, Queue, QueuedRecord
-from uploader.registry.client import RegistryClient, RegistryResponse
-from uploader.retry import backoff_s
+from uploader.registry.answers import (
+    Accepted,
+    Answer,
+    Denied,
+    Refused,
+    RegistryResponse,
+    Throttled,
+    Unavailable,
+    classify,
+    process_id,
+)
+from uploader.registry.client import RegistryClient
 
 log = structlog.get_logger("uploader.push.worker")
 _attempts = operator.attrgetter("attempts")
+# The bounded label each answer gets in logs and metrics.
+_OUTCOMES: dict[type, str] = {
+    Accepted: "accepted",
+    Throttled: "throttled",
+    Unavailable: "transient",
+    Denied: "paused",
+    Refused: "refused",
+}
 
 
 @dataclass
@@ -54,6 +73,43 @@ class _Held:
         return [r for r in records if r.id not in self.settled]
 
 
+@dataclass(frozen=True, slots=True)
+class _Sent:
+    """One request of a batch and what came of it, before it is settled."""
+
+    batch: Batch
+    answer: Answer
+    details: BatchDetails
+    named: list[tuple[QueuedRecord, str]]  # records a refusal names, with its reasons
+    unnamed: str  # what a refusal says about no record in particular
+
+    @classmethod
+    def of(
+        cls,
+        account: str,
+        batch: Batch,
+        response: RegistryResponse | None,
+        answer: Answer,
+        took_s: float,
+    ) -> _Sent:
+        named, unnamed = (
+            batcher.refused_records(batch, answer) if isinstance(answer, Refused) else ([], "")
+        )
+        latency_s = response.elapsed_s if response else took_s
+        details = BatchDetails(
+            account=account,
+            batch_id=uuid.uuid4().hex[:16],
+            endpoint=batch.spec.name,
+            records=len(batch),
+            status=response.status if response else None,
+            outcome=_OUTCOMES[type(answer)],
+            latency_s=latency_s,
+            attempt=max(map(_attempts, batch.records)),
+            wait_s=took_s - latency_s if response else None,
+        )
+        return cls(batch, answer, details, named, unnamed)
+
+
 class AccountWorker:
     """Drains one business account's records into the registry."""
 
@@ -75,8 +131,8 @@ class AccountWorker:
         self.in_flight = 0
         self.paused: str | None = None
         self.wakeup = asyncio.Event()
-        self._endpoint = settings.registry.endpoint
-        self._path = getattr(settings.registry.paths, self._endpoint)
+        self._spec = ENDPOINTS[settings.registry.endpoint]
+        self._path = self._spec.path(settings.registry.paths)
 
     def __repr__(self) -> str:
         state = f"paused={self.paused!r}" if self.paused else f"in_flight={self.in_flight}"
@@ -126,7 +182,7 @@ class AccountWorker:
             self.account,
             registry.max_records_per_request,
             self._settings.worker.lease_s,
-            one_inverter=self._endpoint in batcher.ONE_INVERTER_ENDPOINTS,
+            one_inverter=self._spec.one_inverter,
         )
 
     async def _wait_for_work(self, stopping: asyncio.Event) -> None:
@@ -147,7 +203,7 @@ class AccountWorker:
         keeper = asyncio.create_task(self._keep_lease(held), name=f"lease-{self.account}")
         try:
             records = await self._first_year(held)
-            await self._send(held, batcher.build(records, self._endpoint, self._numbers))
+            await self._send(held, batcher.build(records, self._spec, self._numbers))
         finally:
             keeper.cancel()
             try:
@@ -163,7 +219,7 @@ class AccountWorker:
 
     async def _first_year(self, held: _Held) -> Sequence[QueuedRecord]:
         records = held.claim.records
-        if self._endpoint != "monthly":
+        if not self._spec.one_year:
             return records
         year = records[0].day[:4]
         later = [r for r in records if r.day[:4] != year]
@@ -192,80 +248,71 @@ class AccountWorker:
                 await asyncio.shield(self._queue.release(held.claim, records, 0.0))
 
     async def _send(self, held: _Held, batch: Batch) -> None:
-        batch_id = uuid.uuid4().hex[:16]
-        attempt = max(map(_attempts, batch.records))
         started = time.perf_counter()
-        response, outcome = await self._attempt(batch)
-        details = BatchDetails(
-            account=self.account,
-            batch_id=batch_id,
-            endpoint=self._endpoint,
+        response, answer = await self._attempt(batch)
+        sent = _Sent.of(self.account, batch, response, answer, time.perf_counter() - started)
+        decision = policy.decide(
+            answer,
+            attempt=sent.details.attempt,
             records=len(batch),
-            status=response.status if response else None,
-            outcome=type(outcome).__name__.lower(),
-            latency_s=response.elapsed_s if response else time.perf_counter() - started,
-            attempt=attempt,
-            wait_s=time.perf_counter() - started - response.elapsed_s if response else None,
+            named=len(sent.named),
+            retry=self._settings.retry,
         )
-        await self._settle(held, batch, batch_id, outcome, details)
+        await self._settle(held, sent, decision)
 
-    async def _attempt(self, batch: Batch) -> tuple[RegistryResponse | None, Outcome]:
+    async def _attempt(self, batch: Batch) -> tuple[RegistryResponse | None, Answer]:
         try:
             response = await self._client.call(
-                self.account, "POST", self._path, body=batch.body, endpoint=self._endpoint
+                self.account, "POST", self._path, body=batch.body, endpoint=self._spec.name
             )
         except TransportError as exc:
-            return None, Transient(str(exc))
-        return response, classify(batch, response)
+            return None, Unavailable(str(exc))
+        return response, classify(response)
 
-    async def _settle(
-        self, held: _Held, batch: Batch, batch_id: str, outcome: Outcome, details: BatchDetails
-    ) -> None:
-        match outcome:
-            case Accepted(process_id=process_id):
-                await self._settle_ack(held, batch, batch_id, process_id, details.status or 200)
-                self._report(details, process_id=process_id)
-            case Throttled(retry_after_s=retry_after_s):
-                await self._settle_release(held, batch.records, retry_after_s)
-                self._report(details, retry_after_s=retry_after_s)
-            case Transient(reason=reason):
-                delay = self._backoff(details.attempt)
-                await self._settle_release(held, batch.records, delay)
-                self._report(details, reason=reason, retry_in_s=round(delay, 3))
-            case Paused(reason=reason):
-                await self._settle_release(held, batch.records, 0.0)
+    async def _settle(self, held: _Held, sent: _Sent, decision: Decision) -> None:
+        records, details = sent.batch.records, sent.details
+        match decision:
+            case Ack():
+                await self._settle_ack(held, sent)
+            case Retry(delay_s=delay_s, reason=reason):
+                await self._settle_release(held, records, delay_s)
+                if isinstance(sent.answer, Throttled):
+                    self._report(details, retry_after_s=delay_s)
+                else:
+                    self._report(details, reason=reason, retry_in_s=round(delay_s, 3))
+            case Pause(reason=reason):
+                await self._settle_release(held, records, 0.0)
                 self._pause(reason)
                 self._report(details, reason=reason)
-            case Refused():
-                self._report(details, rejected=len(outcome.named), reason=outcome.unnamed)
-                await self._settle_refused(held, batch, outcome)
+            case DeadLetter(whole=False):
+                self._report(details, rejected=len(sent.named))
+                await self._settle_reject(held, sent.named)
+                rest = held.open_records(among=records)
+                if rest:
+                    await self._settle_release(held, rest, 0.0)
+            case DeadLetter(whole=True):
+                self._report(details, reason=sent.unnamed)
+                await self._settle_reject(held, [(r, sent.unnamed) for r in records])
+            case Bisect():
+                self._report(details, reason=sent.unnamed)
+                for half in batcher.split(sent.batch, self._numbers):
+                    await self._send(held, half)
 
-    async def _settle_refused(self, held: _Held, batch: Batch, outcome: Refused) -> None:
-        if outcome.named:
-            await self._settle_reject(held, outcome.named)
-            rest = held.open_records(among=batch.records)
-            if rest:
-                await self._settle_release(held, rest, 0.0)
-        elif len(batch) == 1:
-            await self._settle_reject(held, [(batch.records[0], outcome.unnamed or "refused")])
-        else:
-            for half in batcher.split(batch, self._numbers):
-                await self._send(held, half)
-
-    async def _settle_ack(
-        self, held: _Held, batch: Batch, batch_id: str, process_id: int | None, status: int
-    ) -> None:
+    async def _settle_ack(self, held: _Held, sent: _Sent) -> None:
+        assert isinstance(sent.answer, Accepted)
+        pid = process_id(sent.answer) if self._spec.confirmed else None
         entry = LedgerEntry(
-            batch_id=batch_id,
+            batch_id=sent.details.batch_id,
             account=self.account,
-            records=len(batch),
+            records=len(sent.batch),
             sent_at=time.time(),
-            http_status=status,
-            process_id=process_id,
-            endpoint=self._endpoint,
+            http_status=sent.answer.status,
+            process_id=pid,
+            endpoint=self._spec.name,
         )
-        await self._queue.ack(held.claim, batch.records, entry)
-        held.settle(batch.records)
+        await self._queue.ack(held.claim, sent.batch.records, entry)
+        held.settle(sent.batch.records)
+        self._report(sent.details, process_id=pid)
 
     async def _settle_release(
         self, held: _Held, records: Sequence[QueuedRecord], delay_s: float
@@ -281,7 +328,7 @@ class AccountWorker:
 
     def _backoff(self, attempt: int) -> float:
         retry = self._settings.retry
-        return backoff_s(attempt, retry.base_s, retry.cap_s)
+        return policy.backoff_s(attempt, retry.base_s, retry.cap_s)
 
     def _pause(self, reason: str) -> None:
         if self.paused is None:

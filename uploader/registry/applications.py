@@ -17,14 +17,18 @@ import msgspec
 
 from uploader.config import Paths
 from uploader.errors import RegistryError, Rejected
-from uploader.registry.client import RegistryClient, RegistryResponse
-from uploader.registry.wire import Brand, DeviceWithInverters, Envelope, ErrorItem
-from uploader.registry.wire.codec import (
-    any_envelope,
-    brands_envelope,
-    devices_envelope,
-    id_envelope,
+from uploader.registry.answers import (
+    Accepted,
+    Refused,
+    RegistryResponse,
+    Throttled,
+    classify,
+    error_line,
+    said,
 )
+from uploader.registry.client import RegistryClient
+from uploader.registry.wire import Brand, DeviceWithInverters, Envelope
+from uploader.registry.wire.codec import brands_envelope, devices_envelope, id_envelope
 
 T = TypeVar("T")
 ATTEMPTS_ON_429 = 3
@@ -32,23 +36,12 @@ PAGE_SIZE = 100  # the brand list's maximum ItemsPerPage
 MAX_PAGES = 1000  # a guard against a registry whose Meta never ends
 
 
-def error_line(item: ErrorItem | str) -> str:
-    """One registry error as `Field.Path: message`, like a local violation."""
-    if isinstance(item, str):
-        return item
-    message = item.Message or item.Code or "error"
-    return f"{item.Field}: {message}" if item.Field else message
-
-
 def refusal(response: RegistryResponse, what: str) -> RegistryError:
-    """The error for a non-2xx answer: Rejected (with the registry's errors) for 400/422."""
-    try:
-        envelope = any_envelope.decode(response.body)
-        message, errors = envelope.Message, envelope.Errors or []
-    except msgspec.DecodeError:
-        message, errors = response.body[:200].decode("utf-8", "replace"), []
+    """The error for an answer that is not a success: Rejected, with the registry's errors,
+    for a refusal (400/413/422); a plain RegistryError otherwise."""
+    message, errors = said(response.body)
     text = f"{what}: the registry answered {response.status}" + (f": {message}" if message else "")
-    if response.status in (400, 413, 422):
+    if isinstance(classify(response), Refused):
         return Rejected([error_line(e) for e in errors], text, status=response.status)
     return RegistryError(text, status=response.status)
 
@@ -68,7 +61,7 @@ class RegistrationApi:
     async def _call(self, method: str, path: str, **kw: Any) -> RegistryResponse:
         for _ in range(ATTEMPTS_ON_429 - 1):
             response = await self._client.call(self._account, method, path, **kw)
-            if response.status != 429:
+            if not isinstance(classify(response), Throttled):
                 return response
         return await self._client.call(self._account, method, path, **kw)
 
@@ -129,10 +122,11 @@ class RegistrationApi:
         return self._created(response, "registration")
 
     def _created(self, response: RegistryResponse, what: str) -> str:
-        if not response.ok:
+        answer = classify(response)
+        if not isinstance(answer, Accepted):
             raise refusal(response, what)
         try:
-            data = id_envelope.decode(response.body).Data
+            data = id_envelope.decode(answer.body).Data
         except msgspec.DecodeError as exc:
             raise RegistryError(f"{what}: unexpected answer: {exc}") from None
         if data is None:

@@ -2,8 +2,10 @@
 
 Every request passes every rate policy that covers it (the account's operation policy and
 the client IP's global policy, token calls included) and a 401 is retried once with a fresh
-token. HTTP statuses are returned, not raised: what a status means for a batch is the
-worker's decision. Only transport failures raise (`TransportError`).
+token. HTTP statuses are returned, not raised: `uploader.registry.answers` says what an
+answer means, and each caller decides what to do about it. Only transport failures raise
+(`TransportError`). A 429 puts its Retry-After floor on the account's key here, for every
+caller alike.
 """
 
 from __future__ import annotations
@@ -11,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 from types import TracebackType
 from typing import Self
 
@@ -19,30 +20,15 @@ import aiohttp
 
 from uploader.config import Settings
 from uploader.errors import TransportError
+from uploader.registry.answers import RegistryResponse, parse_retry_after, throttle_floor
 from uploader.registry.limiter import Key, KeyedLimiter, Policy
 from uploader.registry.ratespec import RateSpec
 from uploader.registry.tokens import TokenProvider
-from uploader.retry import parse_retry_after
 
 IP_KEY: Key = ("ip", "default")
 
 # Told of every request: its endpoint, the HTTP status (None: no answer) and the seconds it took.
 ResponseHook = Callable[[str, int | None, float], None]
-
-
-@dataclass(frozen=True, slots=True)
-class RegistryResponse:
-    """What the registry answered to one request."""
-
-    status: int
-    body: bytes
-    retry_after_s: float | None
-    elapsed_s: float
-
-    @property
-    def ok(self) -> bool:
-        """Whether the status is 2xx."""
-        return 200 <= self.status < 300
 
 
 def limiter_from_settings(settings: Settings) -> KeyedLimiter:
@@ -131,15 +117,12 @@ class RegistryClient:
         if response.status == 401 and await self.tokens.invalidate(account, header):
             header = await self.tokens.header(account)
             response = await self._send(method, path, endpoint, keys, header, body, form, params)
-        if response.status == 429:
-            self._honour_retry_after(keys[0], response.retry_after_s)
+        floor = throttle_floor(response)
+        if floor is not None:
+            # A 429 we did not cause means someone else spends this account's budget: the
+            # whole key waits at least Retry-After (a floor), not just the refused request.
+            self.limiter.block_until(keys[0], asyncio.get_running_loop().time() + floor)
         return response
-
-    def _honour_retry_after(self, key: Key, retry_after_s: float | None) -> None:
-        # A 429 we did not cause means someone else spends this account's budget: the whole
-        # key waits at least Retry-After (a floor), not just the refused request.
-        wait_s = retry_after_s if retry_after_s is not None else 1.0
-        self.limiter.block_until(key, asyncio.get_running_loop().time() + wait_s)
 
     async def _post_unauthenticated(self, path: str, body: bytes) -> tuple[int, bytes]:
         response = await self._send("POST", path, "token", (IP_KEY,), None, body, None, None)

@@ -9,6 +9,14 @@ from dataclasses import dataclass
 
 from uploader.config import AccountSettings, Settings
 from uploader.errors import AuthError, ConfigError, RegistryError, TransientError
+from uploader.registry.answers import (
+    Denied,
+    Refused,
+    RegistryResponse,
+    Throttled,
+    Unavailable,
+    classify,
+)
 from uploader.registry.wire import RefreshRequest, TokenRequest
 from uploader.registry.wire.codec import string_encoder, token_envelope
 from uploader.secrets import read_secret
@@ -87,18 +95,20 @@ class TokenProvider:
     async def _request(self, account: AccountSettings, body: tuple[str, bytes]) -> _Grant:
         path, payload = body
         status, raw = await self._post(path, payload)
-        if status in (401, 403, 400):
-            raise AuthError(
-                f"account {account.id}: the registry refused its credentials ({status})",
-                status=status,
-                account=account.id,
-            )
-        if status >= 500 or status == 429:
-            raise TransientError(
-                f"token endpoint answered {status}", status=status, account=account.id
-            )
+        answer = classify(RegistryResponse(status, raw, None, 0.0))
+        match answer:
+            case Refused() | Denied():
+                raise AuthError(
+                    f"account {account.id}: the registry refused its credentials ({status})",
+                    status=status,
+                    account=account.id,
+                )
+            case Throttled() | Unavailable():
+                raise TransientError(
+                    f"token endpoint answered {status}", status=status, account=account.id
+                )
         token = token_envelope.decode(raw).Data
-        if status >= 300 or token is None:
+        if token is None:
             raise RegistryError(
                 f"token endpoint answered {status}", status=status, account=account.id
             )

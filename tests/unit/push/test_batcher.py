@@ -9,6 +9,7 @@ import msgspec
 import pytest
 
 from uploader.push import batcher
+from uploader.push.endpoints import ENDPOINTS
 from uploader.queue.base import QueuedRecord
 from uploader.registry.wire import (
     BatchGenerationRequest,
@@ -38,7 +39,7 @@ def fleet(rand: random.Random) -> list[QueuedRecord]:
 def test_batch_body_decodes_to_the_exact_values(rand: random.Random) -> None:
     """A batch body decodes as the wire type with every record's exact value, in order."""
     records = fleet(rand)
-    batch = batcher.build(records, "batch")
+    batch = batcher.build(records, ENDPOINTS["batch"])
     body = msgspec.json.decode(batch.body, type=BatchGenerationRequest)
     flat = [(d.RemoteInvId, day) for d in body.Devices for day in d.Data]
     assert len(flat) == len(records)
@@ -53,7 +54,7 @@ def test_batch_body_decodes_to_the_exact_values(rand: random.Random) -> None:
 def test_one_day_of_many_inverters_is_one_device_each(numbers: str) -> None:
     """The daily shape (each inverter's one day) gives one `Devices[]` item per record."""
     records = [rec(f'INV-"{n}"', "2024-03-01", f"{n}.125", str(n * 7), n) for n in range(50)]
-    batch = batcher.build(records, "batch", numbers)
+    batch = batcher.build(records, ENDPOINTS["batch"], numbers)
     body = msgspec.json.decode(batch.body, type=BatchGenerationRequest)
     assert batch.groups == tuple((n, n + 1) for n in range(50))
     assert [(d.RemoteInvId, len(d.Data)) for d in body.Devices] == [
@@ -67,7 +68,7 @@ def test_one_day_of_many_inverters_is_one_device_each(numbers: str) -> None:
 
 def test_numbers_mode_writes_json_numbers() -> None:
     """With numbers = "number" the values are JSON numbers with the same digits."""
-    batch = batcher.build([rec("A", "2024-01-01", "0.100", "5")], "single", "number")
+    batch = batcher.build([rec("A", "2024-01-01", "0.100", "5")], ENDPOINTS["single"], "number")
     assert batch.body == (
         b'{"RemoteInvId":"A","Data":[{"Timestamp":"2024-01-01",'
         b'"PeriodProductionInKWh":0.100,"AccumulatedEnergyInKWh":5}]}'
@@ -79,7 +80,7 @@ def test_numbers_mode_writes_json_numbers() -> None:
 
 def test_legacy_body_is_the_seed_shape() -> None:
     """The legacy body wraps the days with FrequencyType and names AccumulatedPowerInKWh."""
-    batch = batcher.build([rec("STR1", "2023-05-01", "0.123", "5.123")], "legacy")
+    batch = batcher.build([rec("STR1", "2023-05-01", "0.123", "5.123")], ENDPOINTS["legacy"])
     body = msgspec.json.decode(batch.body, type=LegacyGenerationRequest)
     assert body.FrequencyType == "Daily"
     assert body.remote_id == "STR1"
@@ -90,19 +91,19 @@ def test_monthly_body_carries_months_of_one_year() -> None:
     """Monthly records become the year's month map; a second year is refused."""
     records = [rec("M", "2024-01-01", "321.111"), rec("M", "2024-03-15", "12")]
     body = msgspec.json.decode(
-        batcher.build(records, "monthly").body, type=MonthlyGenerationRequest
+        batcher.build(records, ENDPOINTS["monthly"]).body, type=MonthlyGenerationRequest
     )
     months = body.Data.PeriodProductionPerMonthInKWh
     assert (body.Data.Year, months.Jan, months.Feb) == (2024, Decimal("321.111"), None)
     assert months.Mar == Decimal(12)
     with pytest.raises(ValueError, match="one year"):
-        batcher.build([*records, rec("M", "2025-01-01")], "monthly")
+        batcher.build([*records, rec("M", "2025-01-01")], ENDPOINTS["monthly"])
 
 
 def test_one_inverter_endpoints_refuse_two_inverters() -> None:
     """The single endpoint carries one inverter per request."""
     with pytest.raises(ValueError, match="one inverter"):
-        batcher.build([rec("A", "2024-01-01"), rec("B", "2024-01-01")], "single")
+        batcher.build([rec("A", "2024-01-01"), rec("B", "2024-01-01")], ENDPOINTS["single"])
 
 
 @pytest.mark.parametrize(
@@ -128,7 +129,7 @@ def test_error_paths_name_records(field: str | None, expected: list[str] | None)
         rec("B", "2024-01-02", n=4),
     ]
     names = {0: "A1", 1: "A2", 2: "A3", 3: "B1", 4: "B2"}
-    found = batcher.build(records, "batch").records_at(field)
+    found = batcher.build(records, ENDPOINTS["batch"]).records_at(field)
     assert (None if found is None else [names[r.id] for r in found]) == expected
 
 
@@ -137,6 +138,6 @@ def test_split_keeps_every_record_once(rand: random.Random) -> None:
     records = fleet(rand)
     if len(records) < 2:
         records.append(rec("Z", "2024-01-01", n=len(records)))
-    first, second = batcher.split(batcher.build(records, "batch"))
+    first, second = batcher.split(batcher.build(records, ENDPOINTS["batch"]))
     assert [r.id for r in (*first.records, *second.records)] == [r.id for r in records]
     assert abs(len(first) - len(second)) <= 1

@@ -1,0 +1,107 @@
+"""One classification of every registry answer, and Retry-After parsing."""
+
+from __future__ import annotations
+
+import pytest
+
+from uploader.registry.answers import (
+    DEFAULT_RETRY_AFTER_S,
+    DENIED,
+    Accepted,
+    Answer,
+    Denied,
+    Refused,
+    RegistryResponse,
+    Throttled,
+    Unavailable,
+    classify,
+    error_line,
+    parse_retry_after,
+    process_id,
+)
+from uploader.registry.wire import ErrorItem
+
+NOW = 784_111_777.0  # Sun, 06 Nov 1994 08:49:37 GMT, the RFC's example date
+ERRORS = b'{"Errors":[{"Code":"Rule","Message":"too big","Field":"Devices[0].Data[1]"}]}'
+
+
+def answer(status: int, body: bytes = b"{}", retry_after_s: float | None = None) -> Answer:
+    """The classification of a response with this status and body."""
+    return classify(RegistryResponse(status, body, retry_after_s, 0.01))
+
+
+@pytest.mark.parametrize(
+    ("status", "retry_after_s", "expected"),
+    [
+        (200, None, Accepted(200, b"{}")),
+        (201, None, Accepted(201, b"{}")),
+        (204, None, Accepted(204, b"{}")),
+        (429, 7.0, Throttled(7.0)),
+        (429, None, Throttled(DEFAULT_RETRY_AFTER_S)),
+        (401, None, Denied(401, f"401: {DENIED[401]}")),
+        (403, None, Denied(403, "403: the account is forbidden")),
+        (404, None, Denied(404, f"404: {DENIED[404]}")),
+        (405, None, Denied(405, f"405: {DENIED[405]}")),
+        (500, None, Unavailable("HTTP 500")),
+        (503, 30.0, Unavailable("HTTP 503")),
+        (302, None, Unavailable("HTTP 302")),
+        (418, None, Unavailable("HTTP 418")),
+    ],
+)  # fmt: skip
+def test_statuses_are_classified_once(
+    status: int, retry_after_s: float | None, expected: Answer
+) -> None:
+    """Every status has one meaning, whoever made the request."""
+    assert answer(status, retry_after_s=retry_after_s) == expected
+
+
+@pytest.mark.parametrize("status", [400, 413, 422])
+def test_a_refusal_keeps_the_registry_errors(status: int) -> None:
+    """400/413/422 are refusals that carry the registry's error items."""
+    refused = answer(status, ERRORS)
+    assert refused == Refused(
+        status, None, [ErrorItem(Code="Rule", Message="too big", Field="Devices[0].Data[1]")]
+    )
+
+
+def test_a_refusal_that_is_not_json_keeps_its_first_bytes() -> None:
+    """A refusal without the registry's envelope says what it was, as text."""
+    assert answer(400, b"<html>Bad Request</html>") == Refused(400, "<html>Bad Request</html>", [])
+
+
+def test_the_process_id_of_an_accepted_batch() -> None:
+    """An accepted grouped request carries its ProcessId; the legacy `Data: {}` none."""
+    assert process_id(Accepted(200, b'{"Data":{"ProcessId":42}}')) == 42
+    assert process_id(Accepted(200, b'{"Data":{}}')) is None
+    assert process_id(Accepted(200, b"<html>")) is None
+
+
+def test_error_lines_read_like_local_violations() -> None:
+    """A registry error prints as `Field.Path: message`."""
+    assert error_line(ErrorItem(Message="too big", Field="Devices[0]")) == "Devices[0]: too big"
+    assert error_line(ErrorItem(Code="X")) == "X"
+    assert error_line("plain") == "plain"
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("120", 120.0),
+        (" 3 ", 3.0),
+        ("0", 0.0),
+        ("0.25", 0.25),
+        ("Sun, 06 Nov 1994 08:50:07 GMT", 30.0),  # IMF-fixdate
+        ("Sunday, 06-Nov-94 08:50:37 GMT", 60.0),  # obsolete RFC 850
+        ("Sun Nov  6 08:49:47 1994", 10.0),  # asctime, read as UTC
+        ("Sun, 06 Nov 1994 08:00:00 GMT", 0.0),  # already past
+        (None, None),
+        ("", None),
+        ("-5", None),
+        ("soon", None),
+        ("1e3", None),
+        ("inf", None),
+    ],
+)
+def test_parse_retry_after(value: str | None, expected: float | None) -> None:
+    """Retry-After is delay-seconds or an HTTP date; anything else is None."""
+    assert parse_retry_after(value, NOW) == expected

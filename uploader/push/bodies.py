@@ -1,0 +1,143 @@
+"""Request bodies as text, built straight from the queue's canonical decimal strings.
+
+No Struct is built and no value is parsed on the way: formatting numbers in Python is what
+costs. Records arrive grouped by inverter and in day order (the queue's claim order); each
+builder takes the records and their groups, `(start, stop)` per inverter, and `q`, the quote
+around numbers (`"` to send them as JSON strings, `""` as JSON numbers).
+
+Each endpoint also says how an error's field path names records (`locate_*`), so a refusal
+that names `Devices[0].Data[3].Timestamp` dead-letters that record and no other.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+import msgspec
+
+from uploader.queue.base import QueuedRecord
+
+Groups = tuple[tuple[int, int], ...]
+
+MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+_string = msgspec.json.Encoder()
+_QUOTED: dict[str, str] = {}
+_QUOTED_MAX = 100_000  # inverter ids remembered (some 20 MB at most)
+_DEVICE = re.compile(r"^Devices\[(\d+)\](?:\.Data\[(\d+)\])?")
+_DAY = re.compile(r"^Data\[(\d+)\]")
+_MONTH = re.compile(r"^Data\.PeriodProductionPerMonthInKWh\.(\w+)")
+
+
+def quoted(remote_inv_id: str) -> str:
+    """The inverter id as a JSON string; remembered, as the same fleet's ids come back daily."""
+    text = _QUOTED.get(remote_inv_id)
+    if text is None:
+        if len(_QUOTED) >= _QUOTED_MAX:
+            _QUOTED.clear()
+        text = _QUOTED[remote_inv_id] = _string.encode(remote_inv_id).decode()
+    return text
+
+
+def _days(records: Sequence[QueuedRecord], accumulated: str, q: str) -> str:
+    return ",".join(
+        [
+            f'{{"Timestamp":"{r.day}","PeriodProductionInKWh":{q}{r.period_kwh}{q},'
+            f'"{accumulated}":{q}{r.accumulated_kwh}{q}}}'
+            for r in records
+        ]
+    )
+
+
+def batch_body(records: Sequence[QueuedRecord], groups: Groups, q: str) -> str:
+    """`{"Devices": [{"RemoteInvId", "Data": [...]}, ...]}`: one item per inverter."""
+    if len(groups) == len(records):
+        return _one_day_each(records, q)
+    items = ",".join(
+        f'{{"RemoteInvId":{quoted(records[a].remote_inv_id)},'
+        f'"Data":[{_days(records[a:b], "AccumulatedEnergyInKWh", q)}]}}'
+        for a, b in groups
+    )
+    return f'{{"Devices":[{items}]}}'
+
+
+def _one_day_each(records: Sequence[QueuedRecord], q: str) -> str:
+    # The daily shape (every inverter's one new day): one f-string per record, no groups.
+    devices = ",".join(
+        [
+            f'{{"RemoteInvId":{quoted(r.remote_inv_id)},"Data":[{{"Timestamp":"{r.day}",'
+            f'"PeriodProductionInKWh":{q}{r.period_kwh}{q},'
+            f'"AccumulatedEnergyInKWh":{q}{r.accumulated_kwh}{q}}}]}}'
+            for r in records
+        ]
+    )
+    return f'{{"Devices":[{devices}]}}'
+
+
+def single_body(records: Sequence[QueuedRecord], groups: Groups, q: str) -> str:
+    """`{"RemoteInvId", "Data": [...]}`: one inverter's days."""
+    rid = quoted(records[0].remote_inv_id)
+    return f'{{"RemoteInvId":{rid},"Data":[{_days(records, "AccumulatedEnergyInKWh", q)}]}}'
+
+
+def legacy_body(records: Sequence[QueuedRecord], groups: Groups, q: str) -> str:
+    """The seed's single-device body: `AccumulatedPowerInKWh`, and `FrequencyType`."""
+    rid = quoted(records[0].remote_inv_id)
+    days = _days(records, "AccumulatedPowerInKWh", q)
+    return f'{{"Data":[{days}],"FrequencyType":"Daily","RemoteInvId":{rid}}}'
+
+
+def monthly_body(records: Sequence[QueuedRecord], groups: Groups, q: str) -> str:
+    """One inverter's months of one year: `{"RemoteInvId", "Data": {"Year", "Period…": {}}}`.
+
+    Each record stands for a month (dated on any of its days; its period value is the
+    month's production).
+    """
+    months = {MONTHS[int(r.day[5:7]) - 1]: f"{q}{r.period_kwh}{q}" for r in records}
+    values = ",".join(f'"{m}":{months[m]}' for m in MONTHS if m in months)
+    rid = quoted(records[0].remote_inv_id)
+    year = int(records[0].day[:4])
+    return (
+        f'{{"RemoteInvId":{rid},"Data":{{"Year":{year},'
+        f'"PeriodProductionPerMonthInKWh":{{{values}}}}}}}'
+    )
+
+
+def locate_in_devices(
+    records: Sequence[QueuedRecord], groups: Groups, field: str
+) -> Sequence[QueuedRecord] | None:
+    """`Devices[i]` names an inverter's records, `Devices[i].Data[j]` one record."""
+    match = _DEVICE.match(field)
+    if match is None:
+        return None
+    device, day = match.groups()
+    if int(device) >= len(groups):
+        return None
+    start, stop = groups[int(device)]
+    if day is None:
+        return records[start:stop]
+    index = start + int(day)
+    return records[index : index + 1] if index < stop else None
+
+
+def locate_in_data(
+    records: Sequence[QueuedRecord], groups: Groups, field: str
+) -> Sequence[QueuedRecord] | None:
+    """`Data[j]` names one record of a one-inverter body."""
+    match = _DAY.match(field)
+    if match is None:
+        return None
+    index = int(match.group(1))
+    return records[index : index + 1] if index < len(records) else None
+
+
+def locate_in_months(
+    records: Sequence[QueuedRecord], groups: Groups, field: str
+) -> Sequence[QueuedRecord] | None:
+    """`Data.PeriodProductionPerMonthInKWh.Jan` names the records of that month."""
+    match = _MONTH.match(field)
+    if match is None:
+        return None
+    month = match.group(1)
+    return [r for r in records if MONTHS[int(r.day[5:7]) - 1] == month] or None

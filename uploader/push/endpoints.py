@@ -1,0 +1,55 @@
+"""The generation-data endpoints the push path can use, one frozen spec each.
+
+Everything that differs between endpoints is here: the configuration, the worker, the
+service, the batcher and the queue's claim read the spec (`ENDPOINTS[name]`) and never
+compare endpoint names. A new endpoint is one more entry (with its body builder and error
+locator in `uploader.push.bodies`) and its path in `uploader.config.Paths`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from uploader.push import bodies
+from uploader.push.bodies import Groups
+from uploader.queue.base import QueuedRecord
+
+if TYPE_CHECKING:  # config validates endpoint names against this table, so only for types
+    from uploader.config import Paths
+
+BodyBuilder = Callable[[Sequence[QueuedRecord], Groups, str], str]
+Locator = Callable[[Sequence[QueuedRecord], Groups, str], Sequence[QueuedRecord] | None]
+
+
+@dataclass(frozen=True, slots=True)
+class EndpointSpec:
+    """What the push path must know about one endpoint."""
+
+    name: str  # the `registry.endpoint` value, and the key of its path in `registry.paths`
+    one_inverter: bool  # a request carries one inverter's records only
+    one_year: bool  # ... of one calendar year only
+    confirmed: bool  # the answer carries a ProcessId whose processing is polled
+    body: BodyBuilder
+    locate: Locator  # the records an error's field path names, or None
+
+    def path(self, paths: Paths) -> str:
+        """This endpoint's request path among the configured `registry.paths`."""
+        path: str = getattr(paths, self.name)
+        return path
+
+
+ENDPOINTS: dict[str, EndpointSpec] = {
+    spec.name: spec
+    for spec in (
+        # The grouped endpoint for many inverters: the throughput path.
+        EndpointSpec("batch", False, False, True, bodies.batch_body, bodies.locate_in_devices),
+        # The grouped endpoint for one inverter.
+        EndpointSpec("single", True, False, True, bodies.single_body, bodies.locate_in_data),
+        # The seed's single-device endpoint: it answers `Data: {}`, no ProcessId to poll.
+        EndpointSpec("legacy", True, False, False, bodies.legacy_body, bodies.locate_in_data),
+        # Monthly data: one inverter's months of one year per request.
+        EndpointSpec("monthly", True, True, True, bodies.monthly_body, bodies.locate_in_months),
+    )
+}

@@ -1,0 +1,167 @@
+"""What a registry answer means: one classification for every caller.
+
+Pushes, status polls, token calls, registration and reads all turn a `RegistryResponse` into
+an `Answer` here, so a status is interpreted in one place:
+
+    2xx                      Accepted     the registry took the request
+    429                      Throttled    the key waits `retry_after_s` (a floor), then again
+    400 413 422              Refused      as sent, the request will never be taken
+    401 403 404 405          Denied       the account (or the configuration) cannot go on
+    5xx, anything else,      Unavailable  try again later
+    no answer at all
+
+What each caller then does is its own decision (`uploader.push.policy` for the push path).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import UTC
+from email.utils import parsedate_to_datetime
+
+import msgspec
+
+from uploader.registry.wire import ErrorItem
+from uploader.registry.wire.codec import any_envelope, process_id_envelope
+
+DEFAULT_RETRY_AFTER_S = 1.0  # a 429 without a usable Retry-After header
+REFUSED = frozenset({400, 413, 422})
+DENIED = {
+    401: "the registry refused the account's token",
+    403: "the account is forbidden",
+    404: "the endpoint does not exist (check registry.base_url and paths)",
+    405: "the endpoint does not take this method (check registry.paths)",
+}
+_SECONDS = re.compile(r"\d+(?:\.\d+)?")  # RFC 9110 delay-seconds, plus fractions for tests
+
+
+@dataclass(frozen=True, slots=True)
+class RegistryResponse:
+    """What the registry answered to one request."""
+
+    status: int
+    body: bytes
+    retry_after_s: float | None
+    elapsed_s: float
+
+    @property
+    def ok(self) -> bool:
+        """Whether the status is 2xx."""
+        return 200 <= self.status < 300
+
+
+@dataclass(frozen=True, slots=True)
+class Accepted:
+    """2xx: the registry took the request; `body` holds its envelope."""
+
+    status: int
+    body: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class Throttled:
+    """429: nobody may use the key for `retry_after_s`; then the same request goes again."""
+
+    retry_after_s: float
+
+
+@dataclass(frozen=True, slots=True)
+class Refused:
+    """400/413/422: the registry's `message` and `errors`, whatever their shape."""
+
+    status: int
+    message: str | None
+    errors: list[ErrorItem | str]
+
+
+@dataclass(frozen=True, slots=True)
+class Denied:
+    """401 (after a fresh token), 403, 404, 405: sending again will not help this account."""
+
+    status: int
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class Unavailable:
+    """A 5xx, an unexpected status, or no answer (timeout, reset): try again later."""
+
+    reason: str
+
+
+Answer = Accepted | Throttled | Refused | Denied | Unavailable
+
+
+def classify(response: RegistryResponse) -> Answer:
+    """The meaning of one answer."""
+    status = response.status
+    if response.ok:
+        return Accepted(status, response.body)
+    floor = throttle_floor(response)
+    if floor is not None:
+        return Throttled(floor)
+    if status in DENIED:
+        return Denied(status, f"{status}: {DENIED[status]}")
+    if status in REFUSED:
+        return _refused(response)
+    return Unavailable(f"HTTP {status}")
+
+
+def throttle_floor(response: RegistryResponse) -> float | None:
+    """For a 429, how long the key must wait (Retry-After, else a second); else None."""
+    if response.status != 429:
+        return None
+    retry_after = response.retry_after_s
+    return DEFAULT_RETRY_AFTER_S if retry_after is None else max(retry_after, 0.0)
+
+
+def _refused(response: RegistryResponse) -> Refused:
+    message, errors = said(response.body)
+    return Refused(response.status, message, errors)
+
+
+def said(body: bytes) -> tuple[str | None, list[ErrorItem | str]]:
+    """The `Message` and `Errors` of an envelope; of anything else, its first bytes as text."""
+    try:
+        envelope = any_envelope.decode(body)
+    except msgspec.DecodeError:
+        return body[:200].decode("utf-8", "replace") or None, []
+    return envelope.Message, list(envelope.Errors or [])
+
+
+def process_id(answer: Accepted) -> int | None:
+    """The ProcessId an accepted generation-data request was given, if the answer has one."""
+    try:
+        data = process_id_envelope.decode(answer.body).Data
+    except msgspec.DecodeError:
+        return None  # the legacy endpoint answers `Data: {}`
+    return data.ProcessId if data is not None else None
+
+
+def error_line(item: ErrorItem | str) -> str:
+    """One registry error as `Field.Path: message`, like a local violation."""
+    if isinstance(item, str):
+        return item
+    message = item.Message or item.Code or "error"
+    return f"{item.Field}: {message}" if item.Field else message
+
+
+def parse_retry_after(value: str | None, now: float) -> float | None:
+    """Seconds to wait from a Retry-After header: delay-seconds or an HTTP date (RFC 9110).
+
+    `now` is the wall clock (`time.time()`) for dates. A date in the past gives 0.0; an
+    absent or unparseable header gives None.
+    """
+    if value is None:
+        return None
+    text = value.strip()
+    if _SECONDS.fullmatch(text):
+        return float(text)
+    try:
+        when = parsedate_to_datetime(text)
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return None
+    if when.tzinfo is None:  # asctime and "-0000" dates: RFC 9110 reads them as UTC
+        when = when.replace(tzinfo=UTC)
+    return max(when.timestamp() - now, 0.0)
