@@ -13,12 +13,10 @@ The Python API, for embedding the uploader in another program:
 Names are imported on first use, so `import uploader` (and every CLI command) stays cheap.
 """
 
-from __future__ import annotations
+import importlib as _importlib
+import typing as _typing
 
-import importlib
-from typing import TYPE_CHECKING, Any
-
-if TYPE_CHECKING:
+if _typing.TYPE_CHECKING:
     from uploader.config import Settings
     from uploader.errors import ConfigError, QueueError, RegistryError, UploaderError
     from uploader.push.service import Uploader
@@ -66,8 +64,12 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
+def __getattr__(name: str) -> _typing.Any:
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module 'uploader' has no attribute {name!r}")
-    return getattr(importlib.import_module(module), name)
+    return getattr(_importlib.import_module(module), name)
+
+
+def __dir__() -> list[str]:
+    return __all__

@@ -58,7 +58,7 @@ class RegistrySettings(Base):
     max_records_per_request: int = MAX_RECORDS_PER_REQUEST
     timeout_s: float = 30.0
     numbers: Literal["string", "number"] = "string"  # how decimals go on the wire
-    connections: int = 8  # keep-alive connections; PERF-NOTES: 4-8 is the sweet spot
+    connections: int = 8  # keep-alive connections; 4-8 measured best, 64 only adds latency
     auth_scheme: str = "Bearer"  # "" sends a static token bare, as the seed's `{{token}}` shows
     token_refresh_margin_s: float = 120.0  # refresh an access token this long before it expires
     paths: Paths = msgspec.field(default_factory=Paths)

@@ -23,7 +23,7 @@ class Flag(enum.IntFlag):
     ACCUMULATED_FALLS = 2  # the accumulated value falls from the inverter's previous day
 
 
-# gc=False: an enqueue holds thousands of these; they reference only atoms (PERF-NOTES).
+# gc=False: an enqueue holds thousands of these; they reference only atoms, so no cycle.
 class Record(msgspec.Struct, frozen=True, kw_only=True, gc=False):
     """A validated record: values finite, >= 0, with at most three decimal places."""
 

@@ -21,7 +21,7 @@ from typing import Any, TextIO
 
 from uploader import config
 from uploader.demo import fleet
-from uploader.demo.progress import ProgressView
+from uploader.demo.view import ProgressView
 from uploader.push.service import Uploader
 from uploader.queue import open_queue
 from uploader.records import Record

@@ -15,10 +15,10 @@ import structlog
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
-from uploader.commands.status import build_status
 from uploader.errors import QueueError
 from uploader.http.context import SERVICE, Service
 from uploader.http.ingest import post_records
+from uploader.observe.status import build_status
 
 log = structlog.get_logger("uploader.http")
 

@@ -5,10 +5,17 @@ from __future__ import annotations
 import time
 from typing import TextIO
 
-__all__ = ["Progress"]
+__all__ = ["Progress", "bar"]
 
 WIDTH = 30  # characters of the bar itself
 REDRAW_S = 0.1
+
+
+def bar(done: float, total: float, width: int = WIDTH) -> str:
+    """A text bar such as `[#########.........]`: `done` of `total`, full when total is 0."""
+    share = 1.0 if total <= 0 else min(max(done / total, 0.0), 1.0)
+    filled = round(share * width)
+    return f"[{'#' * filled}{'.' * (width - filled)}]"
 
 
 class Progress:
@@ -38,8 +45,7 @@ class Progress:
         if self.total_bytes is None or done_bytes is None:
             return prefix + tail
         share = min(done_bytes / self.total_bytes, 1.0)
-        filled = round(share * WIDTH)
-        return f"{prefix}[{'#' * filled}{'.' * (WIDTH - filled)}] {share:4.0%}  {tail}"
+        return f"{prefix}{bar(share, 1.0)} {share:4.0%}  {tail}"
 
     def close(self) -> None:
         """Erase the bar, so the summary that follows starts on a clean line."""

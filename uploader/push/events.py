@@ -42,7 +42,6 @@ class Stats:
     requests: Counter[str] = field(default_factory=Counter)  # by account
     rate_limited: int = 0
     retries: int = 0
-    paused: dict[str, str] = field(default_factory=dict)  # account -> reason
 
     def record(self, details: BatchDetails) -> None:
         """Count one settled request."""

@@ -9,9 +9,9 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable as _Callable
 
-from uploader.errors import ConfigError
+from uploader.errors import ConfigError as _ConfigError
 from uploader.queue.base import (
     AccountCounts,
     Claim,
@@ -52,13 +52,13 @@ def sqlite_path(url: str) -> str:
     if rest.startswith("///"):
         return rest[2:]
     if rest.startswith("//") or not rest:
-        raise ConfigError(
+        raise _ConfigError(
             f"queue: {url!r}: write sqlite:relative/path.db or sqlite:///absolute/path.db"
         )
     return rest
 
 
-def open_queue(url: str, *, clock: Callable[[], float] = time.time) -> Queue:
+def open_queue(url: str, *, clock: _Callable[[], float] = time.time) -> Queue:
     """The queue a URL names, not yet open (use it as an async context manager)."""
     if url == "memory:":
         return InMemoryQueue(clock=clock)
@@ -70,4 +70,4 @@ def open_queue(url: str, *, clock: Callable[[], float] = time.time) -> Queue:
         from uploader.queue.redis_queue import RedisQueue  # redis-py only when used
 
         return RedisQueue(url, clock=clock)
-    raise ConfigError(f"queue: {url!r} is not memory:, sqlite:PATH, sqlite:///ABS or redis://…")
+    raise _ConfigError(f"queue: {url!r} is not memory:, sqlite:PATH, sqlite:///ABS or redis://…")

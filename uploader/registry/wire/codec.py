@@ -27,8 +27,3 @@ devices_envelope = msgspec.json.Decoder(Envelope[list[DeviceWithInverters]])
 # Request bodies, as the simulator reads them.
 token_request = msgspec.json.Decoder(TokenRequest)
 refresh_request = msgspec.json.Decoder(RefreshRequest)
-
-
-def encoder_for(numbers: str) -> msgspec.json.Encoder:
-    """The encoder that writes decimals as JSON strings ("string") or numbers ("number")."""
-    return number_encoder if numbers == "number" else string_encoder

@@ -11,17 +11,12 @@ import time
 from collections.abc import Mapping
 from typing import TextIO
 
+from uploader.observe.progress import bar
 from uploader.push.service import Uploader
 from uploader.registry.client import IP_KEY
 from uploader.registry.ratespec import RateSpec
 
 BAR_WIDTH = 24
-
-
-def bar(done: int, total: int, width: int = BAR_WIDTH) -> str:
-    """A text progress bar such as `[#########---------]`."""
-    filled = width if total == 0 else min(width, done * width // total)
-    return "[" + "#" * filled + "-" * (width - filled) + "]"
 
 
 class ProgressView:
@@ -57,8 +52,9 @@ class ProgressView:
             )
             used = self._account_rate.limit - limiter.remaining(key)
             paused = " PAUSED" if self._uploader.workers[account].paused else ""
+            done = bar(sent, total, BAR_WIDTH)
             lines.append(
-                f"  {account:<10} {bar(sent, total)} {sent:>8,}/{total:<8,} records done  "
+                f"  {account:<10} {done} {sent:>8,}/{total:<8,} records done  "
                 f"budget {used:>3}/{self._account_rate.limit} per {self._account_rate.window_s:g}s"
                 f"{paused}"
             )
@@ -85,7 +81,7 @@ class ProgressView:
             sent = sum(stats.records_sent.values()) + sum(stats.records_rejected.values())
             total = sum(self._totals.values())
             self._out.write(
-                f"  progress {bar(sent, total)} {sent:,}/{total:,} records "
+                f"  progress {bar(sent, total, BAR_WIDTH)} {sent:,}/{total:,} records "
                 f"({time.monotonic() - self._started:.0f}s)\n"
             )
         self._out.flush()
