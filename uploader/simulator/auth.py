@@ -12,7 +12,7 @@ import secrets
 from dataclasses import dataclass
 
 from uploader.simulator.options import Credentials, SimOptions
-from uploader.wire import RefreshRequest, Token, TokenRequest
+from uploader.simulator.wire import RefreshRequest, Token, TokenRequest
 
 SCOPE = "REConnect_api REDEX_api REHash_api"  # as the docs' token example shows
 

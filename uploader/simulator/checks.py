@@ -19,7 +19,7 @@ from decimal import Decimal, InvalidOperation
 
 from uploader.simulator import responses as r
 from uploader.simulator.state import InverterInfo
-from uploader.wire import DailyData, ErrorItem
+from uploader.simulator.wire import DailyData, ErrorItem
 
 ZERO = Decimal(0)
 MALFORMED_CODES = frozenset({r.TOO_MANY_RECORDS, r.DUPLICATE, r.NOT_FINITE, r.MALFORMED})

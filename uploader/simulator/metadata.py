@@ -6,7 +6,7 @@ from aiohttp import web
 
 from uploader.simulator import responses as r
 from uploader.simulator.paging import BadQuery, page_params, paginate
-from uploader.wire import Brand
+from uploader.simulator.wire import Brand
 
 OTHER_BRAND = "OT27"  # "use OT27 and fill OtherBrandName" when a brand is not listed
 

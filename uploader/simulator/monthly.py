@@ -20,8 +20,7 @@ from uploader.simulator import responses as r
 from uploader.simulator.checks import status_of, value_errors
 from uploader.simulator.core import ACCOUNT, CORE
 from uploader.simulator.state import AccountState, InverterInfo, Stats
-from uploader.wire import ErrorItem, ProcessIdData
-from uploader.wire.generation import MONTHS
+from uploader.simulator.wire import MONTHS, ErrorItem, ProcessIdData
 
 _MONTHS_FIELD = "Data.PeriodProductionPerMonthInKWh."
 
@@ -51,14 +50,14 @@ async def post_monthly(request: web.Request) -> web.Response:
     return r.envelope(200, ProcessIdData(ProcessId=process.id))
 
 
-def _given(body: bodies.StrictMonthly) -> dict[str, Decimal]:
+def _given(body: bodies.MonthlyBody) -> dict[str, Decimal]:
     values = body.Data.PeriodProductionPerMonthInKWh
     given = {m: getattr(values, m) for m in MONTHS}
     return {m: v for m, v in given.items() if v is not None}
 
 
 def _check(
-    body: bodies.StrictMonthly,
+    body: bodies.MonthlyBody,
     months: dict[str, Decimal],
     state: AccountState,
     open_inverters: bool,

@@ -11,7 +11,7 @@ from uploader.simulator import responses as r
 from uploader.simulator.core import ACCOUNT, CORE
 from uploader.simulator.paging import BadQuery, date_param, int_param, page_params, paginate
 from uploader.simulator.state import AccountState, as_decimal
-from uploader.wire import GenerationDay
+from uploader.simulator.wire import GenerationDay
 
 MAX_RANGE_MONTHS = 3  # FromDate..ToDate spans at most three months
 

@@ -9,8 +9,7 @@ from typing import Any
 import msgspec
 from aiohttp import web
 
-from uploader.wire import Envelope, ErrorItem, Pagination
-from uploader.wire.codec import string_encoder
+from uploader.simulator.wire import ENCODER, Envelope, ErrorItem, Pagination
 
 JSON = "application/json"
 
@@ -52,12 +51,12 @@ def envelope(
     status: int,
     data: Any = None,
     *,
-    errors: Sequence[ErrorItem | str] | None = None,
+    errors: Sequence[ErrorItem] | None = None,
     meta: Pagination | None = None,
     message: str | None = None,
 ) -> web.Response:
     """A JSON answer in the envelope `{Data, Meta, Errors, StatusCode, Message}`."""
-    body = string_encoder.encode(
+    body = ENCODER.encode(
         Envelope(
             Data=data,
             Meta=meta,

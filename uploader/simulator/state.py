@@ -6,16 +6,13 @@ import datetime as dt
 from collections import Counter, deque
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any, TypeAlias
+from typing import Any, TypeAlias
 
-from uploader.wire import DailyData, DeviceWithInverters
-from uploader.wire.generation import MONTHS
-
-if TYPE_CHECKING:
-    from uploader.simulator.fastpath import FastDaily
+from uploader.simulator.devices import RegisteredDevice
+from uploader.simulator.wire import MONTHS, DailyData, FastDaily
 
 # A stored day: Decimal values from the precise path, canonical strings from the fast one.
-StoredDay: TypeAlias = "DailyData | FastDaily"
+StoredDay: TypeAlias = DailyData | FastDaily
 
 
 def as_text(value: Decimal | str) -> str:
@@ -126,7 +123,7 @@ class Application:
 
     id: str
     account: str
-    devices: list[DeviceWithInverters]
+    devices: list[RegisteredDevice]
 
 
 @dataclass(slots=True)
