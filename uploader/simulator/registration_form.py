@@ -1,7 +1,7 @@
 """The registration page's field table, as data: each field's JSON type, size and format.
 
-Read from the seed page "Register Grouped Device Application" (its Request table), which
-wins where redex-api.md Part 2 differs (PostalCode at most 100, Address at most 255).
+Read from the Request table of the registry's "Register Grouped Device Application" page,
+which wins where older pages differ (PostalCode at most 100, Address at most 255).
 What the registry cannot parse is malformed and answered 400: a required field missing or
 null, a value of the wrong JSON type, a date not written YYYY-MM-DD, an enum value it does
 not know, a file id that is no UUID. What parses but breaks a stated limit (length, range,

@@ -1,9 +1,9 @@
 """Every rule of grouped-device registration, as the registry's pages state them.
 
-Sources: the seed page "Register Grouped Device Application" (the highest authority),
-redex-api.md Part 1 ("Grouped device registration rules") and Part 2 §10, whose
-"Effective Period" guideline adds the replacement fields. Beyond each field's own table
-entry (`registration_form`), the rules are:
+Read from the registry's "Register Grouped Device Application" page, which wins wherever
+another page differs, and its "API guideline on the Effective Period", which adds the
+replacement fields. Beyond each field's own table entry (`registration_form`), the rules
+are:
 
 - the group: `CountryCode` one of the registry's locations, `Timezone` an offset such as
   `UTC+08:00`; at most 500 inverters and 125 MW installed over all its devices;
