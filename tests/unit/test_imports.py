@@ -140,13 +140,16 @@ def test_the_simulator_imports_nothing_of_the_client() -> None:
     assert simulator >= {"uploader.simulator.app", "uploader.simulator.registration"}
 
 
-def test_simulator_options_and_state_load_without_aiohttp() -> None:
-    """Importing the simulator's package, options or state does not load aiohttp."""
+def test_the_simulators_options_state_and_rules_load_without_aiohttp() -> None:
+    """The simulator's package, options, state and rules do not load aiohttp; its app does."""
     code = (
         "import sys\n"
-        "import uploader.simulator, uploader.simulator.state, uploader.simulator.options\n"
-        "from uploader.simulator import SimOptions, ManualClock\n"
+        "from uploader.simulator import SimOptions, ManualClock, RateSpec\n"
+        "import uploader.simulator.state, uploader.simulator.checks, uploader.simulator.fastpath\n"
+        "import uploader.simulator.registration_rules, uploader.simulator.bodies\n"
+        "print('aiohttp' in sys.modules)\n"
+        "from uploader.simulator import FakeRegistry\n"
         "print('aiohttp' in sys.modules)\n"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert done.stdout.strip() == "False"
+    assert done.stdout.split() == ["False", "True"]

@@ -17,9 +17,9 @@ from aiohttp import web
 from uploader.simulator import bodies, fastpath
 from uploader.simulator.checks import Group, Rules, check, status_of
 from uploader.simulator.core import ACCOUNT, CORE, Core
-from uploader.simulator.responses import INVALID_VALUE, MALFORMED, bad_body, envelope, error
+from uploader.simulator.responses import bad_body, envelope, error
 from uploader.simulator.state import AccountState, Stats, StoredDay
-from uploader.simulator.wire import DailyData, FastDaily, ProcessIdData
+from uploader.simulator.wire import INVALID_VALUE, MALFORMED, DailyData, FastDaily, ProcessIdData
 
 # What a body stores: (RemoteInvId, its days, its records) per inverter, days in step.
 Batch = list[tuple[str, list[dt.date], Sequence[StoredDay]]]

@@ -18,18 +18,11 @@ from aiohttp import web
 
 from uploader.simulator import responses as r
 from uploader.simulator.core import ACCOUNT, CORE, Core
-from uploader.simulator.devices import (
-    DeviceIn,
-    InverterIn,
-    RegisteredDevice,
-    RegisteredInverter,
-    application_decoder,
-)
 from uploader.simulator.metadata import BRAND_CODES
 from uploader.simulator.registration_form import Problem
 from uploader.simulator.registration_rules import Reference, check
-from uploader.simulator.state import Application, InverterInfo
-from uploader.simulator.wire import ErrorItem, IdData
+from uploader.simulator.state import AccountState, Application, InverterInfo
+from uploader.simulator.wire import MALFORMED, ErrorItem, IdData, RegisteredDevice
 
 _any_decoder = msgspec.json.Decoder(float_hook=Decimal)  # numbers stay exact for the rules
 RULE = "Rule"  # the error code of a broken business rule
@@ -42,7 +35,7 @@ def _date(text: str | None) -> dt.date | None:
 def _refusal(problems: list[Problem]) -> web.Response:
     status = 400 if any(p.malformed for p in problems) else 422
     errors = [
-        ErrorItem(Code=r.MALFORMED if p.malformed else RULE, Message=p.message, Field=p.field)
+        ErrorItem(Code=MALFORMED if p.malformed else RULE, Message=p.message, Field=p.field)
         for p in problems
     ]
     return r.envelope(status, errors=errors)
@@ -60,13 +53,14 @@ async def post_grouped(request: web.Request) -> web.Response:
     problems = check(payload, _reference(core, account))
     if problems:
         return _refusal(problems)
-    try:
-        application = application_decoder.decode(raw)
-    except msgspec.DecodeError as exc:  # the rules are the stricter; this is a safety net
-        return r.bad_body(exc)
     app_id = core.new_id()
-    tz = application.Timezone
-    devices = [_registered(core, account, device, tz) for device in application.Devices]
+    try:
+        devices = [
+            _registered(core, device, payload.get("Timezone")) for device in payload["Devices"]
+        ]
+    except msgspec.ValidationError as exc:  # the rules are the stricter; this is a safety net
+        return r.bad_body(exc)
+    _know(core.state.account(account), devices)
     core.state.applications[app_id] = Application(app_id, account, devices)
     return r.envelope(201, IdData(Id=app_id))
 
@@ -81,37 +75,30 @@ def _reference(core: Core, account: str) -> Reference:
     )
 
 
-def _registered(
-    core: Core, account: str, device: DeviceIn, timezone: str | None
-) -> RegisteredDevice:
-    """The device as the registry keeps it; its inverters become known to the account."""
-    known = core.state.account(account).inverters
-    grid = _date(device.GridConnectionDate)
-    for inverter in device.Inverters:
-        known[inverter.RemoteInvId] = InverterInfo(
-            capacity_kw=inverter.InstalledCapacity,
-            grid_connection=grid,
-            effective_start=_date(inverter.EffectiveStartDate),
-            effective_end=_date(inverter.EffectiveEndDate),
-        )
-    fields = msgspec.structs.asdict(device)
-    inverters = [_numbered(core, inverter) for inverter in device.Inverters]
-    tariff = bool(device.FeedInTariff)  # absent means false
-    fields.update(Id=core.new_id(), Inverters=inverters, Timezone=timezone, FeedInTariff=tariff)
-    return msgspec.convert(fields, RegisteredDevice, from_attributes=True)
+def _registered(core: Core, device: dict[str, Any], timezone: str | None) -> RegisteredDevice:
+    """The device as the registry keeps it, its inverters numbered (the body is valid)."""
+    inverters = [inverter | {"Id": core.next_inverter_id()} for inverter in device["Inverters"]]
+    tariff = bool(device.get("FeedInTariff"))  # absent means false
+    changes = {
+        "Id": core.new_id(),
+        "Inverters": inverters,
+        "Timezone": timezone,
+        "FeedInTariff": tariff,
+    }
+    return msgspec.convert(device | changes, RegisteredDevice)
 
 
-def _numbered(core: Core, inverter: InverterIn) -> RegisteredInverter:
-    return RegisteredInverter(
-        Id=core.next_inverter_id(),
-        RemoteInvId=inverter.RemoteInvId,
-        ElectronicSerialNumber=inverter.ElectronicSerialNumber,
-        BrandCode=inverter.BrandCode,
-        InstalledCapacity=inverter.InstalledCapacity,
-        OtherBrandName=inverter.OtherBrandName,
-        EffectiveStartDate=inverter.EffectiveStartDate,
-        EffectiveEndDate=inverter.EffectiveEndDate,
-    )
+def _know(state: AccountState, devices: list[RegisteredDevice]) -> None:
+    """The devices' inverters become known to the account, with what their data must obey."""
+    for device in devices:
+        grid = _date(device.GridConnectionDate)
+        for inverter in device.Inverters:
+            state.inverters[inverter.RemoteInvId] = InverterInfo(
+                capacity_kw=inverter.InstalledCapacity,
+                grid_connection=grid,
+                effective_start=_date(inverter.EffectiveStartDate),
+                effective_end=_date(inverter.EffectiveEndDate),
+            )
 
 
 async def get_devices(request: web.Request) -> web.Response:

@@ -9,7 +9,14 @@ from typing import Any
 import msgspec
 from aiohttp import web
 
-from uploader.simulator.wire import ENCODER, Envelope, ErrorItem, Pagination
+from uploader.simulator.wire import (
+    ENCODER,
+    INVALID_VALUE,
+    MALFORMED,
+    Envelope,
+    ErrorItem,
+    Pagination,
+)
 
 JSON = "application/json"
 
@@ -28,20 +35,6 @@ MESSAGES = {
     503: "Service Unavailable",
     504: "Gateway Timeout",
 }
-
-# Error codes (the registry's own are undocumented; these name the rule that failed).
-MALFORMED = "Malformed"
-INVALID_VALUE = "InvalidValue"
-TOO_MANY_RECORDS = "TooManyRecords"
-DUPLICATE = "Duplicate"
-NOT_FINITE = "NotFinite"
-UNKNOWN_INVERTER = "UnknownInverter"
-BEFORE_START = "BeforeEffectiveStart"
-AFTER_END = "AfterEffectiveEnd"
-FUTURE = "FutureDate"
-NEGATIVE = "Negative"
-TOO_MANY_DECIMALS = "TooManyDecimals"
-ABOVE_CAPACITY = "AboveCapacity"
 
 _AT = re.compile(r"^(?P<what>.*?)(?: - at `\$(?P<path>[^`]*)`)?$", re.DOTALL)
 _NAMED_FIELD = re.compile(r"(?:unknown|required) field `(?P<name>[^`]+)`")

@@ -8,8 +8,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, TypeAlias
 
-from uploader.simulator.devices import RegisteredDevice
-from uploader.simulator.wire import MONTHS, DailyData, FastDaily
+from uploader.simulator.wire import MONTHS, DailyData, FastDaily, RegisteredDevice
 
 # A stored day: Decimal values from the precise path, canonical strings from the fast one.
 StoredDay: TypeAlias = DailyData | FastDaily

@@ -3,7 +3,7 @@
 Written from the registry's pages, not shared with the client: the client must decode
 whatever the registry sends, while the simulator answers in one exact shape and keeps
 daily records as it accepted them. Field names are the registry's own. Request bodies of
-the generation endpoints are in `bodies`, those of registration in `devices`.
+the generation endpoints are in `bodies`; registration reads its body as plain JSON.
 """
 
 from __future__ import annotations
@@ -18,6 +18,20 @@ import msgspec
 ENCODER = msgspec.json.Encoder(decimal_format="string")
 
 MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+# `ErrorItem.Code` values (the registry's own are undocumented; these name the rule that failed).
+MALFORMED = "Malformed"
+INVALID_VALUE = "InvalidValue"
+TOO_MANY_RECORDS = "TooManyRecords"
+DUPLICATE = "Duplicate"
+NOT_FINITE = "NotFinite"
+UNKNOWN_INVERTER = "UnknownInverter"
+BEFORE_START = "BeforeEffectiveStart"
+AFTER_END = "AfterEffectiveEnd"
+FUTURE = "FutureDate"
+NEGATIVE = "Negative"
+TOO_MANY_DECIMALS = "TooManyDecimals"
+ABOVE_CAPACITY = "AboveCapacity"
 
 ProcessState = Literal["New", "Processing", "Failed", "Success"]
 ProcessingType = Literal["CreateNewGenerationData", "CreateMonthlyData"]
@@ -143,3 +157,36 @@ class Brand(msgspec.Struct, kw_only=True):
 
     Code: str
     Name: str
+
+
+class RegisteredInverter(msgspec.Struct, kw_only=True):
+    """An inverter as an application's devices list it; `Id` is a bigint since V1.0.2."""
+
+    Id: int
+    RemoteInvId: str
+    ElectronicSerialNumber: str
+    BrandCode: str
+    InstalledCapacity: Decimal
+    OtherBrandName: str | None = None
+    EffectiveStartDate: str | None = None
+    EffectiveEndDate: str | None = None
+
+
+class RegisteredDevice(msgspec.Struct, kw_only=True):
+    """A device of `GET device-applications/{id}/devices`, with its inverters."""
+
+    Id: str
+    InstallationName: str
+    Address: str
+    PostalCode: str
+    Latitude: Decimal
+    Longitude: Decimal
+    GridConnectionDate: str
+    OwnersDeclarationStartDate: str
+    Domestic: bool
+    FeedInTariff: bool
+    DeclarationFormFileId: str
+    Inverters: list[RegisteredInverter]
+    OwnersDeclarationEndDate: str | None = None
+    PercentageRenewable: Decimal | None = None
+    Timezone: str | None = None
