@@ -15,7 +15,8 @@ are:
   it starts, and neither end lies in the future; `RemoteInvId` unique in the request, the
   serial unique per brand; a replacement field names another inverter of the request.
 
-Identifiers are compared ignoring case, as the registry's SQL Server collation would.
+Identifiers are compared ignoring case: ids that differ only in case would be ambiguous to
+the registry's operators, and a .NET service's store most likely compares them so.
 """
 
 from __future__ import annotations
@@ -61,7 +62,7 @@ class Device:
 
 
 def check(payload: object, ref: Reference) -> list[Problem]:
-    """Every problem of a decoded registration body, in the order of the body."""
+    """Every problem of a decoded registration body: field by field, then across the body."""
     out: list[Problem] = []
     group = read_part(payload, "", GROUP, out)
     if group is None:
