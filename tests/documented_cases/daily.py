@@ -72,6 +72,8 @@ ACCEPTED_CASES = [
     one("zero", day(produced="0"), ACCEPTED, "contract: only negative values are refused"),
     one("three-places", day(produced="1.500"), ACCEPTED, f"{GROUPED}: max 3 decimal places"),
     one("today", day(TODAY.isoformat()), ACCEPTED, "contract: only later days are in the future"),
+    one("before-the-deadline", day("2023-12-31"), ACCEPTED,
+        "registration page: the residual-mix deadline limits issuance, not the data sent"),
     DailyCase(
         "accumulated-falls",
         (day("2024-01-01", "1", "500.000"), day("2024-01-02", "1", "10.000")),
