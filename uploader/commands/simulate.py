@@ -12,9 +12,9 @@ from pathlib import Path
 from typing import Any
 
 from uploader.commands import Subparsers
-from uploader.registry.ratespec import RateSpec
 from uploader.registry.wire.codec import string_encoder
 from uploader.simulator import Credentials, FakeRegistry, SimOptions
+from uploader.simulator.rates import RateSpec
 
 DESCRIPTION = """\
 Serve every endpoint of the REDEX public API v2 (Part 1 of the contract) with its rules,

@@ -10,14 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from uploader.push import bodies
 from uploader.push.bodies import Groups
 from uploader.queue.base import QueuedRecord
-
-if TYPE_CHECKING:  # config validates endpoint names against this table, so only for types
-    from uploader.config import Paths
 
 BodyBuilder = Callable[[Sequence[QueuedRecord], Groups, str], str]
 Locator = Callable[[Sequence[QueuedRecord], Groups, str], Sequence[QueuedRecord] | None]
@@ -27,17 +23,12 @@ Locator = Callable[[Sequence[QueuedRecord], Groups, str], Sequence[QueuedRecord]
 class EndpointSpec:
     """What the push path must know about one endpoint."""
 
-    name: str  # the `registry.endpoint` value, and the key of its path in `registry.paths`
+    name: str  # the `registry.endpoint` value, and the name of its path in `registry.paths`
     one_inverter: bool  # a request carries one inverter's records only
     one_year: bool  # ... of one calendar year only
     confirmed: bool  # the answer carries a ProcessId whose processing is polled
     body: BodyBuilder
     locate: Locator  # the records an error's field path names, or None
-
-    def path(self, paths: Paths) -> str:
-        """This endpoint's request path among the configured `registry.paths`."""
-        path: str = getattr(paths, self.name)
-        return path
 
 
 ENDPOINTS: dict[str, EndpointSpec] = {

@@ -132,7 +132,7 @@ class AccountWorker:
         self.paused: str | None = None
         self.wakeup = asyncio.Event()
         self._spec = ENDPOINTS[settings.registry.endpoint]
-        self._path = self._spec.path(settings.registry.paths)
+        self._path: str = getattr(settings.registry.paths, self._spec.name)
 
     def __repr__(self) -> str:
         state = f"paused={self.paused!r}" if self.paused else f"in_flight={self.in_flight}"

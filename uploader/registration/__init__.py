@@ -3,7 +3,8 @@
 `validate(payload, ctx)` takes the decoded JSON of a `POST device-applications/i-rec/grouped`
 body and returns every `Violation` at once, each at its field path
 (`Devices[1].Inverters[0].ElectronicSerialNumber: duplicate serial … for brand HW21`).
-The client runs it before submitting; the simulator runs it to answer like the registry.
+The client runs it before submitting. The simulator has its own, independent reading of the
+same rules; `tests/documented_cases/` holds both to the documented verdicts.
 """
 
 from uploader.registration.model import ValidationContext, Violation

@@ -21,31 +21,24 @@ import msgspec
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
-from uploader.registry.wire import (
-    BatchGenerationRequest,
-    InverterDailyData,
-    LegacyGenerationRequest,
-    MonthlyGenerationRequest,
-)
-from uploader.registry.wire.codec import string_encoder
-from uploader.simulator import documents, generation, metadata, monthly, query, registration
+from uploader.simulator import bodies, documents, generation, metadata, monthly, query, registration
 from uploader.simulator import tokens as token_routes
+from uploader.simulator.bodies import BatchBody, InverterDays, LegacyBody, MonthlyBody
 from uploader.simulator.core import CORE, Clock, Core
 from uploader.simulator.faults import Answer
 from uploader.simulator.options import SimOptions
 from uploader.simulator.pipeline import pipeline
 from uploader.simulator.responses import JSON
 from uploader.simulator.state import InverterInfo
+from uploader.simulator.wire import ENCODER
 
 PREFIX = "/public/v2"
-AcceptedBody = (
-    BatchGenerationRequest | InverterDailyData | LegacyGenerationRequest | MonthlyGenerationRequest
-)
+AcceptedBody = BatchBody | InverterDays | LegacyBody | MonthlyBody
 _ACCEPTED_DECODERS: dict[str, msgspec.json.Decoder[Any]] = {
-    "batch": msgspec.json.Decoder(BatchGenerationRequest),
-    "single": msgspec.json.Decoder(InverterDailyData),
-    "legacy": msgspec.json.Decoder(LegacyGenerationRequest),
-    "monthly": msgspec.json.Decoder(MonthlyGenerationRequest),
+    "batch": bodies.batch_decoder,
+    "single": bodies.single_decoder,
+    "legacy": bodies.legacy_decoder,
+    "monthly": bodies.monthly_decoder,
 }
 MAX_BODY_BYTES = 64 * 1024 * 1024  # big enough to answer "more than 3000 records" with a 400
 SHUTDOWN_TIMEOUT_S = 2.0
@@ -72,7 +65,7 @@ ROUTES: tuple[tuple[str, str, Handler, str], ...] = (
 async def _state(request: web.Request) -> web.Response:
     """`GET /_sim/state[?summary=1]`: everything the simulator holds, as JSON."""
     summary = request.query.get("summary", "0") not in ("", "0", "false")
-    body = string_encoder.encode(request.app[CORE].snapshot(summary))
+    body = ENCODER.encode(request.app[CORE].snapshot(summary))
     return web.Response(body=body, content_type=JSON)
 
 
@@ -164,8 +157,8 @@ class FakeRegistry:
     def accepted(self, account: str) -> list[AcceptedBody]:
         """The account's last accepted generation bodies as wire Structs, oldest first.
 
-        Types by endpoint: `BatchGenerationRequest`, `InverterDailyData` (single),
-        `LegacyGenerationRequest`, `MonthlyGenerationRequest`; decimals are Decimals.
+        Types by endpoint (from `uploader.simulator.bodies`): `BatchBody`, `InverterDays`
+        (single), `LegacyBody`, `MonthlyBody`; decimals are Decimals.
         """
         kept = self._core.state.account(account).bodies
         return [_ACCEPTED_DECODERS[kind].decode(raw) for kind, raw in kept]

@@ -11,8 +11,8 @@ import hmac
 import secrets
 from dataclasses import dataclass
 
-from uploader.registry.wire import RefreshRequest, Token, TokenRequest
 from uploader.simulator.options import Credentials, SimOptions
+from uploader.simulator.wire import RefreshRequest, Token, TokenRequest
 
 SCOPE = "REConnect_api REDEX_api REHash_api"  # as the docs' token example shows
 

@@ -1,67 +1,83 @@
-"""The simulator's strict reading of generation bodies: unknown fields are a 400.
+"""The generation endpoints' request bodies, read strictly: an unknown field is a 400.
 
-The wire types are lenient (a client must decode whatever the registry sends); the
-registry itself refuses old field names such as `AccumulatedPowerInKWh` or `RemoteId` on
-the grouped endpoints, so these variants forbid unknown fields. Leaf records subclass the
-wire types, so what the simulator stores is a `DailyData`.
+The registry renamed fields over time (`AccumulatedPowerInKWh` became
+`AccumulatedEnergyInKWh`, `RemoteId` became `RemoteInvId`), and the grouped endpoints
+must not take the old names silently, so every body forbids fields it does not list.
+Energy values decode to exact Decimals from a JSON number or string, never via a float.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+from decimal import Decimal
+
 import msgspec
 
-from uploader.registry.wire import DailyData, LegacyDailyData, MonthlyProduction
+from uploader.simulator.wire import DailyData
 
 
-class StrictDaily(DailyData, forbid_unknown_fields=True, frozen=True, gc=False):
-    """A daily record of the grouped endpoints."""
-
-
-class StrictInverterDays(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
-    """Grouped single-inverter body; one item of a batch's `Devices`."""
+class InverterDays(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """`generation-datas`: one inverter's days; also one item of a batch's `Devices`."""
 
     RemoteInvId: str
-    Data: list[StrictDaily]
+    Data: list[DailyData]
 
 
-class StrictBatch(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
-    """Batch body."""
+class BatchBody(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """`generation-datas/batches`: many inverters, at most 3000 records in all."""
 
-    Devices: list[StrictInverterDays]
-
-
-class StrictLegacyDaily(LegacyDailyData, forbid_unknown_fields=True, frozen=True, gc=False):
-    """A daily record of the legacy endpoint (`AccumulatedPowerInKWh`)."""
+    Devices: list[InverterDays]
 
 
-class StrictLegacy(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
-    """Legacy body, exactly as the seed writes it (`RemoteInvId`, or its table's `RemoteId`)."""
+class LegacyDaily(msgspec.Struct, kw_only=True, forbid_unknown_fields=True, frozen=True, gc=False):
+    """A day of the legacy endpoint, which names the meter value `AccumulatedPowerInKWh`."""
 
-    Data: list[StrictLegacyDaily]
+    Timestamp: dt.date
+    PeriodProductionInKWh: Decimal
+    AccumulatedPowerInKWh: Decimal
+
+
+class LegacyBody(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """`generation-data` as the seed writes it (`RemoteInvId`, or its table's `RemoteId`)."""
+
+    Data: list[LegacyDaily]
     FrequencyType: str = "Daily"
     RemoteInvId: str | None = None
     RemoteId: str | None = None
 
 
-class StrictMonths(MonthlyProduction, forbid_unknown_fields=True):
-    """Twelve nullable months."""
+class Months(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """`PeriodProductionPerMonthInKWh`: twelve nullable months (names as in `wire.MONTHS`)."""
+
+    Jan: Decimal | None = None
+    Feb: Decimal | None = None
+    Mar: Decimal | None = None
+    Apr: Decimal | None = None
+    May: Decimal | None = None
+    Jun: Decimal | None = None
+    Jul: Decimal | None = None
+    Aug: Decimal | None = None
+    Sep: Decimal | None = None
+    Oct: Decimal | None = None
+    Nov: Decimal | None = None
+    Dec: Decimal | None = None
 
 
-class StrictYear(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+class YearOfMonths(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     """One year of monthly values."""
 
     Year: int
-    PeriodProductionPerMonthInKWh: StrictMonths
+    PeriodProductionPerMonthInKWh: Months
 
 
-class StrictMonthly(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
-    """Monthly body."""
+class MonthlyBody(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """`generation-datas/monthly-data`: one inverter, one year."""
 
     RemoteInvId: str
-    Data: StrictYear
+    Data: YearOfMonths
 
 
-single_decoder = msgspec.json.Decoder(StrictInverterDays)
-batch_decoder = msgspec.json.Decoder(StrictBatch)
-legacy_decoder = msgspec.json.Decoder(StrictLegacy)
-monthly_decoder = msgspec.json.Decoder(StrictMonthly)
+single_decoder = msgspec.json.Decoder(InverterDays)
+batch_decoder = msgspec.json.Decoder(BatchBody)
+legacy_decoder = msgspec.json.Decoder(LegacyBody)
+monthly_decoder = msgspec.json.Decoder(MonthlyBody)

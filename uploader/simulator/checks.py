@@ -17,12 +17,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
-from uploader.registry.wire import DailyData, ErrorItem
-from uploader.simulator import responses as r
+from uploader.simulator import wire
 from uploader.simulator.state import InverterInfo
+from uploader.simulator.wire import DailyData, ErrorItem
 
 ZERO = Decimal(0)
-MALFORMED_CODES = frozenset({r.TOO_MANY_RECORDS, r.DUPLICATE, r.NOT_FINITE, r.MALFORMED})
+MALFORMED_CODES = frozenset(
+    {wire.TOO_MANY_RECORDS, wire.DUPLICATE, wire.NOT_FINITE, wire.MALFORMED}
+)
 QUANTA = {places: Decimal(1).scaleb(-places) for places in range(7)}
 
 
@@ -72,7 +74,7 @@ def check(groups: list[Group], rules: Rules) -> list[ErrorItem]:
     if total > rules.max_records:
         message = f"{total} daily records; at most {rules.max_records} per request"
         field = rules.records_field
-        errors.append(ErrorItem(Code=r.TOO_MANY_RECORDS, Message=message, Field=field))
+        errors.append(ErrorItem(Code=wire.TOO_MANY_RECORDS, Message=message, Field=field))
     seen: dict[str, set[dt.date]] = {}
     for group in groups:
         errors.extend(_check_group(group, rules, seen))
@@ -84,7 +86,7 @@ def _check_group(group: Group, rules: Rules, seen: dict[str, set[dt.date]]) -> l
     errors: list[ErrorItem] = []
     if info is None and not rules.open_inverters:
         message = f"unknown inverter {group.rid!r} for this account"
-        errors.append(ErrorItem(Code=r.UNKNOWN_INVERTER, Message=message, Field=group.rid_field))
+        errors.append(ErrorItem(Code=wire.UNKNOWN_INVERTER, Message=message, Field=group.rid_field))
     group.days = days = [rec.Timestamp for rec in group.data]
     if not days:
         return errors
@@ -138,7 +140,7 @@ def _walk(
         at = f"{group.prefix}Data[{j}]."
         if rec.Timestamp in seen:
             message = f"duplicate day {rec.Timestamp} for inverter {group.rid!r}"
-            errors.append(ErrorItem(Code=r.DUPLICATE, Message=message, Field=at + "Timestamp"))
+            errors.append(ErrorItem(Code=wire.DUPLICATE, Message=message, Field=at + "Timestamp"))
         seen.add(rec.Timestamp)
         errors.extend(_day_errors(rec.Timestamp, info, rules.today, at + "Timestamp"))
         values = (
@@ -155,15 +157,15 @@ def _day_errors(
 ) -> list[ErrorItem]:
     errors: list[ErrorItem] = []
     if day > today:
-        errors.append(ErrorItem(Code=r.FUTURE, Message=f"{day} is in the future", Field=path))
+        errors.append(ErrorItem(Code=wire.FUTURE, Message=f"{day} is in the future", Field=path))
     start = info.first_day if info else None
     if start is not None and day < start:
         message = f"{day} is before the inverter's effective start {start}"
-        errors.append(ErrorItem(Code=r.BEFORE_START, Message=message, Field=path))
+        errors.append(ErrorItem(Code=wire.BEFORE_START, Message=message, Field=path))
     end = info.effective_end if info else None
     if end is not None and day > end:
         message = f"{day} is after the inverter's effective end {end}"
-        errors.append(ErrorItem(Code=r.AFTER_END, Message=message, Field=path))
+        errors.append(ErrorItem(Code=wire.AFTER_END, Message=message, Field=path))
     return errors
 
 
@@ -172,15 +174,15 @@ def value_errors(
 ) -> list[ErrorItem]:
     """Errors of one energy value; `capped` is the inverter when capacity applies."""
     if not value.is_finite():
-        return [ErrorItem(Code=r.NOT_FINITE, Message=f"{value} is not a number", Field=path)]
+        return [ErrorItem(Code=wire.NOT_FINITE, Message=f"{value} is not a number", Field=path)]
     errors: list[ErrorItem] = []
     if value < ZERO:
-        errors.append(ErrorItem(Code=r.NEGATIVE, Message=f"{value} is negative", Field=path))
+        errors.append(ErrorItem(Code=wire.NEGATIVE, Message=f"{value} is negative", Field=path))
     if decimal_places(value) > places:
         message = f"{value} has more than {places} decimal places"
-        errors.append(ErrorItem(Code=r.TOO_MANY_DECIMALS, Message=message, Field=path))
+        errors.append(ErrorItem(Code=wire.TOO_MANY_DECIMALS, Message=message, Field=path))
     cap = capped.max_daily_kwh if capped else None
     if cap is not None and value > cap:
         message = f"{value} kWh is above installed capacity x 24 h ({cap} kWh)"
-        errors.append(ErrorItem(Code=r.ABOVE_CAPACITY, Message=message, Field=path))
+        errors.append(ErrorItem(Code=wire.ABOVE_CAPACITY, Message=message, Field=path))
     return errors

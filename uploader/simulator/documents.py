@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from aiohttp import BodyPartReader, web
 
-from uploader.registry.wire import IdData
 from uploader.simulator.core import ACCOUNT, CORE
-from uploader.simulator.responses import MALFORMED, envelope, error
+from uploader.simulator.responses import envelope, error
+from uploader.simulator.wire import MALFORMED, IdData
 
 MAX_FILE_BYTES = 5 * 1024 * 1024  # 5 MB, as documented since V1.0.2
 ALLOWED_TYPES = frozenset(

@@ -22,6 +22,7 @@ import msgspec
 
 from uploader.simulator.checks import Rules, days_ok
 from uploader.simulator.state import InverterInfo
+from uploader.simulator.wire import FastDaily
 
 # One value per line: digits, optionally a point and 1-3 digits. Possessive quantifiers
 # never backtrack, which makes this about twice as fast as the plain pattern.
@@ -30,14 +31,6 @@ _LEADING_ZERO = re.compile(r"\n0[0-9]")  # "007" is a value, but not written can
 _PRODUCED = operator.attrgetter("PeriodProductionInKWh")
 _ACCUMULATED = operator.attrgetter("AccumulatedEnergyInKWh")
 _TIMESTAMP = operator.attrgetter("Timestamp")
-
-
-class FastDaily(msgspec.Struct, kw_only=True, forbid_unknown_fields=True, frozen=True, gc=False):
-    """A daily record with its values as text (proved canonical before it is accepted)."""
-
-    Timestamp: dt.date
-    PeriodProductionInKWh: str
-    AccumulatedEnergyInKWh: str
 
 
 class FastInverterDays(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):

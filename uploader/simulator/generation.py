@@ -14,12 +14,12 @@ from collections.abc import Callable, Sequence
 import msgspec
 from aiohttp import web
 
-from uploader.registry.wire import DailyData, ProcessIdData
 from uploader.simulator import bodies, fastpath
 from uploader.simulator.checks import Group, Rules, check, status_of
 from uploader.simulator.core import ACCOUNT, CORE, Core
-from uploader.simulator.responses import INVALID_VALUE, MALFORMED, bad_body, envelope, error
+from uploader.simulator.responses import bad_body, envelope, error
 from uploader.simulator.state import AccountState, Stats, StoredDay
+from uploader.simulator.wire import INVALID_VALUE, MALFORMED, DailyData, FastDaily, ProcessIdData
 
 # What a body stores: (RemoteInvId, its days, its records) per inverter, days in step.
 Batch = list[tuple[str, list[dt.date], Sequence[StoredDay]]]
@@ -95,7 +95,7 @@ def _fast(
     request: web.Request,
     raw: bytes,
     kind: str,
-    groups: Sequence[tuple[str, Sequence[fastpath.FastDaily]]],
+    groups: Sequence[tuple[str, Sequence[FastDaily]]],
 ) -> web.Response | None:
     """Accept a canonical body that breaks no rule; None hands it to the precise path."""
     core = request.app[CORE]

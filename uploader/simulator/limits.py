@@ -11,12 +11,12 @@ from __future__ import annotations
 import random
 from collections.abc import Hashable
 
-from uploader.registry.ratespec import RateSpec
 from uploader.simulator.options import SimOptions
+from uploader.simulator.rates import Rate
 from uploader.simulator.windows import FixedWindows
 
 
-def _phase(options: SimOptions, spec: RateSpec, rng: random.Random) -> float:
+def _phase(options: SimOptions, spec: Rate, rng: random.Random) -> float:
     """The fixed phase when one is configured, else a random one the client cannot know."""
     if options.window_phase_s is not None:
         return options.window_phase_s

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from uploader.registry.wire import Brand
 from uploader.simulator import responses as r
+from uploader.simulator import wire
 from uploader.simulator.paging import BadQuery, page_params, paginate
+from uploader.simulator.wire import Brand
 
 OTHER_BRAND = "OT27"  # "use OT27 and fill OtherBrandName" when a brand is not listed
 
@@ -65,7 +66,7 @@ async def get_brands(request: web.Request) -> web.Response:
     try:
         page, per_page = page_params(request)
     except BadQuery as exc:
-        return r.error(400, r.INVALID_VALUE, exc.message, exc.field)
+        return r.error(400, wire.INVALID_VALUE, exc.message, exc.field)
     code = request.query.get("Code", "").strip().upper()
     brands = [b for b in BRANDS if b.Code == code] if code else list(BRANDS)
     items, meta = paginate(brands, page, per_page)

@@ -15,13 +15,12 @@ from decimal import Decimal
 import msgspec
 from aiohttp import web
 
-from uploader.registry.wire import ErrorItem, ProcessIdData
-from uploader.registry.wire.generation import MONTHS
-from uploader.simulator import bodies
+from uploader.simulator import bodies, wire
 from uploader.simulator import responses as r
 from uploader.simulator.checks import status_of, value_errors
 from uploader.simulator.core import ACCOUNT, CORE
 from uploader.simulator.state import AccountState, InverterInfo, Stats
+from uploader.simulator.wire import MONTHS, ErrorItem, ProcessIdData
 
 _MONTHS_FIELD = "Data.PeriodProductionPerMonthInKWh."
 
@@ -51,14 +50,14 @@ async def post_monthly(request: web.Request) -> web.Response:
     return r.envelope(200, ProcessIdData(ProcessId=process.id))
 
 
-def _given(body: bodies.StrictMonthly) -> dict[str, Decimal]:
+def _given(body: bodies.MonthlyBody) -> dict[str, Decimal]:
     values = body.Data.PeriodProductionPerMonthInKWh
     given = {m: getattr(values, m) for m in MONTHS}
     return {m: v for m, v in given.items() if v is not None}
 
 
 def _check(
-    body: bodies.StrictMonthly,
+    body: bodies.MonthlyBody,
     months: dict[str, Decimal],
     state: AccountState,
     open_inverters: bool,
@@ -68,14 +67,14 @@ def _check(
     errors: list[ErrorItem] = []
     if info is None and not open_inverters:
         message = f"unknown inverter {body.RemoteInvId!r} for this account"
-        errors.append(ErrorItem(Code=r.UNKNOWN_INVERTER, Message=message, Field="RemoteInvId"))
+        errors.append(ErrorItem(Code=wire.UNKNOWN_INVERTER, Message=message, Field="RemoteInvId"))
     year = body.Data.Year
     if not dt.MINYEAR <= year <= dt.MAXYEAR:
         message = f"{year} is not a year"
-        return [*errors, ErrorItem(Code=r.MALFORMED, Message=message, Field="Data.Year")]
+        return [*errors, ErrorItem(Code=wire.MALFORMED, Message=message, Field="Data.Year")]
     if year > today.year:
         message = f"year {year} is in the future"
-        return [*errors, ErrorItem(Code=r.FUTURE, Message=message, Field="Data.Year")]
+        return [*errors, ErrorItem(Code=wire.FUTURE, Message=message, Field="Data.Year")]
     for name, value in months.items():
         errors.extend(_month_errors(year, MONTHS.index(name) + 1, value, info, today))
     return errors
@@ -91,19 +90,19 @@ def _month_errors(
     errors: list[ErrorItem] = []
     if first > today:
         message = f"{first:%Y-%m} is in the future"
-        errors.append(ErrorItem(Code=r.FUTURE, Message=message, Field=path))
+        errors.append(ErrorItem(Code=wire.FUTURE, Message=message, Field=path))
     start = info.first_day if info else None
     if start is not None and last < start:
         message = f"{first:%Y-%m} is before the inverter's effective start {start}"
-        errors.append(ErrorItem(Code=r.BEFORE_START, Message=message, Field=path))
+        errors.append(ErrorItem(Code=wire.BEFORE_START, Message=message, Field=path))
     end = info.effective_end if info else None
     if end is not None and first > end:
         message = f"{first:%Y-%m} is after the inverter's effective end {end}"
-        errors.append(ErrorItem(Code=r.AFTER_END, Message=message, Field=path))
+        errors.append(ErrorItem(Code=wire.AFTER_END, Message=message, Field=path))
     cap = info.max_daily_kwh if info else None
     if cap is not None and value.is_finite() and value > cap * days:
         message = f"{value} kWh is above installed capacity x 24 h x {days} days"
-        errors.append(ErrorItem(Code=r.ABOVE_CAPACITY, Message=message, Field=path))
+        errors.append(ErrorItem(Code=wire.ABOVE_CAPACITY, Message=message, Field=path))
     return errors
 
 

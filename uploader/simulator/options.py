@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
-from uploader.registry.ratespec import RateSpec
+from uploader.simulator.rates import Rate, RateSpec
 
 DEFAULT_COUNTRIES = frozenset({"SG", "CN", "VN", "MY", "ID"})  # Part 1; a later page adds BR, MX
 TOKEN_TTL_S = 3600.0  # the access token's documented lifetime
@@ -34,18 +34,18 @@ class SimOptions:
     """How the simulated registry behaves.
 
     With neither `tokens` nor `credentials`, any non-empty bearer token is accepted and is
-    itself the account id (handy for demos). Rates are `RateSpec`s
-    (`RateSpec.parse("50/60s")`). Probabilities are in [0, 1].
+    itself the account id (handy for demos). A rate is any object with `limit` and
+    `window_s`, e.g. `RateSpec.parse("50/60s")`. Probabilities are in [0, 1].
     """
 
     tokens: Mapping[str, str] = field(default_factory=dict, repr=False)  # account -> token
     credentials: Mapping[str, Credentials] = field(default_factory=dict, repr=False)
     token_ttl_s: float = TOKEN_TTL_S
     refresh_ttl_s: float = REFRESH_TTL_S
-    account_limit: RateSpec = ACCOUNT_LIMIT
+    account_limit: Rate = ACCOUNT_LIMIT
     account_counts: Literal["success", "any"] = "success"
     account_scope: Literal["shared", "endpoint"] = "shared"
-    ip_limit: RateSpec = IP_LIMIT
+    ip_limit: Rate = IP_LIMIT
     window_phase_s: float | None = None  # None: a random phase per policy, unseen by clients
     open_inverters: bool = False
     forbid: frozenset[str] = frozenset()

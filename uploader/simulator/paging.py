@@ -9,7 +9,7 @@ from typing import TypeVar
 
 from aiohttp import web
 
-from uploader.registry.wire import Pagination
+from uploader.simulator.wire import Pagination
 
 T = TypeVar("T")
 MIN_PER_PAGE, MAX_PER_PAGE, DEFAULT_PER_PAGE = 10, 100, 100  # the brand page's documented range

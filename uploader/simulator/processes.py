@@ -13,8 +13,7 @@ from collections import Counter, deque
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from uploader.registry.wire import ProcessStatus
-from uploader.registry.wire.generation import ProcessingType, ProcessState
+from uploader.simulator.wire import ProcessingType, ProcessState, ProcessStatus
 
 FIRST_PROCESS_ID = 20745  # the docs' example id; any positive integer would do
 

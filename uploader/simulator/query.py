@@ -7,11 +7,12 @@ import datetime as dt
 
 from aiohttp import web
 
-from uploader.registry.wire import GenerationDay
 from uploader.simulator import responses as r
+from uploader.simulator import wire
 from uploader.simulator.core import ACCOUNT, CORE
 from uploader.simulator.paging import BadQuery, date_param, int_param, page_params, paginate
 from uploader.simulator.state import AccountState, as_decimal
+from uploader.simulator.wire import GenerationDay
 
 MAX_RANGE_MONTHS = 3  # FromDate..ToDate spans at most three months
 
@@ -60,13 +61,13 @@ async def get_generation(request: web.Request) -> web.Response:
         first, last = _range(request)
         page, per_page = page_params(request)
     except BadQuery as exc:
-        return r.error(400, r.INVALID_VALUE, exc.message, exc.field)
+        return r.error(400, wire.INVALID_VALUE, exc.message, exc.field)
     core.processes.settle(core.clock())
     state = core.state.account(request[ACCOUNT])
     rid = request.query.get("RemoteInvId") or None
     known = rid is None or rid in state.inverters or rid in state.days
     if not known and not core.options.open_inverters:
-        return r.error(422, r.UNKNOWN_INVERTER, f"unknown inverter {rid!r}", "RemoteInvId")
+        return r.error(422, wire.UNKNOWN_INVERTER, f"unknown inverter {rid!r}", "RemoteInvId")
     items, meta = paginate(_days(state, rid, first, last), page, per_page)
     return r.envelope(200, items, meta=meta)
 
@@ -77,7 +78,7 @@ async def get_status(request: web.Request) -> web.Response:
     try:
         process_id = int_param(request, "ProcessId")
     except BadQuery as exc:
-        return r.error(400, r.INVALID_VALUE, exc.message, exc.field)
+        return r.error(400, wire.INVALID_VALUE, exc.message, exc.field)
     process = core.processes.get(process_id)
     if process is None:
         return r.error(404, "NotFound", f"no process {process_id}", "ProcessId")

@@ -1,9 +1,10 @@
 """Grouped-device registration and an application's devices.
 
-The rules are the shared validator's (`uploader.registration.validate`), so the client and
-the simulator cannot disagree: any malformed violation is a 400, any other a 422, else
-201 with the application's id. A registered application's inverters become the account's
-known inverters, with their capacity, grid connection date and effective period.
+`POST device-applications/i-rec/grouped` checks every rule of the registration page at
+once (`registration_rules`): anything the registry could not read makes it a 400, any
+other broken rule a 422, each error at its field path; else 201 with the application's
+id. A registered application's inverters become the account's known inverters, with
+their capacity, grid connection date and effective period.
 """
 
 from __future__ import annotations
@@ -15,34 +16,27 @@ from typing import Any
 import msgspec
 from aiohttp import web
 
-from uploader.registration import ValidationContext, Violation, validate
-from uploader.registry.wire import (
-    Device,
-    DeviceWithInverters,
-    ErrorItem,
-    GroupedDeviceApplication,
-    IdData,
-    Inverter,
-    RegisteredInverter,
-)
 from uploader.simulator import responses as r
 from uploader.simulator.core import ACCOUNT, CORE, Core
 from uploader.simulator.metadata import BRAND_CODES
-from uploader.simulator.state import Application, InverterInfo
+from uploader.simulator.registration_form import Problem
+from uploader.simulator.registration_rules import Reference, check
+from uploader.simulator.state import AccountState, Application, InverterInfo
+from uploader.simulator.wire import MALFORMED, ErrorItem, IdData, RegisteredDevice
 
 _any_decoder = msgspec.json.Decoder(float_hook=Decimal)  # numbers stay exact for the rules
-_application_decoder = msgspec.json.Decoder(GroupedDeviceApplication)
+RULE = "Rule"  # the error code of a broken business rule
 
 
 def _date(text: str | None) -> dt.date | None:
     return dt.date.fromisoformat(text) if text else None
 
 
-def _refusal(violations: list[Violation]) -> web.Response:
-    status = 400 if any(v.malformed for v in violations) else 422
-    errors: list[ErrorItem | str] = [
-        ErrorItem(Code=r.MALFORMED if v.malformed else "Rule", Message=v.message, Field=v.field)
-        for v in violations
+def _refusal(problems: list[Problem]) -> web.Response:
+    status = 400 if any(p.malformed for p in problems) else 422
+    errors = [
+        ErrorItem(Code=MALFORMED if p.malformed else RULE, Message=p.message, Field=p.field)
+        for p in problems
     ]
     return r.envelope(status, errors=errors)
 
@@ -56,60 +50,55 @@ async def post_grouped(request: web.Request) -> web.Response:
         return r.bad_body(exc)
     core = request.app[CORE]
     account = request[ACCOUNT]
-    violations = validate(payload, _context(core, account))
-    if violations:
-        return _refusal(violations)
-    try:
-        application = _application_decoder.decode(raw)
-    except msgspec.DecodeError as exc:  # the validator is the stricter; this is a safety net
-        return r.bad_body(exc)
+    problems = check(payload, _reference(core, account))
+    if problems:
+        return _refusal(problems)
     app_id = core.new_id()
-    tz = application.Timezone
-    devices = [_registered(core, account, device, tz) for device in application.Devices]
+    try:
+        devices = [
+            _registered(core, device, payload.get("Timezone")) for device in payload["Devices"]
+        ]
+    except msgspec.ValidationError as exc:  # the rules are the stricter; this is a safety net
+        return r.bad_body(exc)
+    _know(core.state.account(account), devices)
     core.state.applications[app_id] = Application(app_id, account, devices)
     return r.envelope(201, IdData(Id=app_id))
 
 
-def _context(core: Core, account: str) -> ValidationContext:
-    files = frozenset(fid for fid, owner in core.state.files.items() if owner == account)
-    return ValidationContext(
+def _reference(core: Core, account: str) -> Reference:
+    files = frozenset(fid.lower() for fid, owner in core.state.files.items() if owner == account)
+    return Reference(
         today=core.today(core.clock()),
         countries=core.options.countries,
         brands=BRAND_CODES,
-        file_ids=files,
+        files=files,
     )
 
 
-def _registered(
-    core: Core, account: str, device: Device, timezone: str | None
-) -> DeviceWithInverters:
-    """The device as the registry keeps it; its inverters become known to the account."""
-    known = core.state.account(account).inverters
-    grid = _date(device.GridConnectionDate)
-    for inverter in device.Inverters:
-        known[inverter.RemoteInvId] = InverterInfo(
-            capacity_kw=inverter.InstalledCapacity,
-            grid_connection=grid,
-            effective_start=_date(inverter.EffectiveStartDate),
-            effective_end=_date(inverter.EffectiveEndDate),
-        )
-    fields = msgspec.structs.asdict(device)
-    inverters = [_numbered(core, inverter) for inverter in device.Inverters]
-    fields.update(Id=core.new_id(), Inverters=inverters, Timezone=timezone)
-    return msgspec.convert(fields, DeviceWithInverters, from_attributes=True)
+def _registered(core: Core, device: dict[str, Any], timezone: str | None) -> RegisteredDevice:
+    """The device as the registry keeps it, its inverters numbered (the body is valid)."""
+    inverters = [inverter | {"Id": core.next_inverter_id()} for inverter in device["Inverters"]]
+    tariff = bool(device.get("FeedInTariff"))  # absent means false
+    changes = {
+        "Id": core.new_id(),
+        "Inverters": inverters,
+        "Timezone": timezone,
+        "FeedInTariff": tariff,
+    }
+    return msgspec.convert(device | changes, RegisteredDevice)
 
 
-def _numbered(core: Core, inverter: Inverter) -> RegisteredInverter:
-    return RegisteredInverter(
-        Id=core.next_inverter_id(),
-        RemoteInvId=inverter.RemoteInvId,
-        ElectronicSerialNumber=inverter.ElectronicSerialNumber,
-        BrandCode=inverter.BrandCode,
-        InstalledCapacity=inverter.InstalledCapacity,
-        OtherBrandName=inverter.OtherBrandName,
-        EffectiveStartDate=inverter.EffectiveStartDate,
-        EffectiveEndDate=inverter.EffectiveEndDate,
-    )
+def _know(state: AccountState, devices: list[RegisteredDevice]) -> None:
+    """The devices' inverters become known to the account, with what their data must obey."""
+    for device in devices:
+        grid = _date(device.GridConnectionDate)
+        for inverter in device.Inverters:
+            state.inverters[inverter.RemoteInvId] = InverterInfo(
+                capacity_kw=inverter.InstalledCapacity,
+                grid_connection=grid,
+                effective_start=_date(inverter.EffectiveStartDate),
+                effective_end=_date(inverter.EffectiveEndDate),
+            )
 
 
 async def get_devices(request: web.Request) -> web.Response:

@@ -9,8 +9,14 @@ from typing import Any
 import msgspec
 from aiohttp import web
 
-from uploader.registry.wire import Envelope, ErrorItem, Pagination
-from uploader.registry.wire.codec import string_encoder
+from uploader.simulator.wire import (
+    ENCODER,
+    INVALID_VALUE,
+    MALFORMED,
+    Envelope,
+    ErrorItem,
+    Pagination,
+)
 
 JSON = "application/json"
 
@@ -30,20 +36,6 @@ MESSAGES = {
     504: "Gateway Timeout",
 }
 
-# Error codes (the registry's own are undocumented; these name the rule that failed).
-MALFORMED = "Malformed"
-INVALID_VALUE = "InvalidValue"
-TOO_MANY_RECORDS = "TooManyRecords"
-DUPLICATE = "Duplicate"
-NOT_FINITE = "NotFinite"
-UNKNOWN_INVERTER = "UnknownInverter"
-BEFORE_START = "BeforeEffectiveStart"
-AFTER_END = "AfterEffectiveEnd"
-FUTURE = "FutureDate"
-NEGATIVE = "Negative"
-TOO_MANY_DECIMALS = "TooManyDecimals"
-ABOVE_CAPACITY = "AboveCapacity"
-
 _AT = re.compile(r"^(?P<what>.*?)(?: - at `\$(?P<path>[^`]*)`)?$", re.DOTALL)
 _NAMED_FIELD = re.compile(r"(?:unknown|required) field `(?P<name>[^`]+)`")
 
@@ -52,12 +44,12 @@ def envelope(
     status: int,
     data: Any = None,
     *,
-    errors: Sequence[ErrorItem | str] | None = None,
+    errors: Sequence[ErrorItem] | None = None,
     meta: Pagination | None = None,
     message: str | None = None,
 ) -> web.Response:
     """A JSON answer in the envelope `{Data, Meta, Errors, StatusCode, Message}`."""
-    body = string_encoder.encode(
+    body = ENCODER.encode(
         Envelope(
             Data=data,
             Meta=meta,

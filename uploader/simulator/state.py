@@ -6,16 +6,12 @@ import datetime as dt
 from collections import Counter, deque
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any, TypeAlias
+from typing import Any, TypeAlias
 
-from uploader.registry.wire import DailyData, DeviceWithInverters
-from uploader.registry.wire.generation import MONTHS
-
-if TYPE_CHECKING:
-    from uploader.simulator.fastpath import FastDaily
+from uploader.simulator.wire import MONTHS, DailyData, FastDaily, RegisteredDevice
 
 # A stored day: Decimal values from the precise path, canonical strings from the fast one.
-StoredDay: TypeAlias = "DailyData | FastDaily"
+StoredDay: TypeAlias = DailyData | FastDaily
 
 
 def as_text(value: Decimal | str) -> str:
@@ -126,7 +122,7 @@ class Application:
 
     id: str
     account: str
-    devices: list[DeviceWithInverters]
+    devices: list[RegisteredDevice]
 
 
 @dataclass(slots=True)

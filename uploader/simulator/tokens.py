@@ -5,17 +5,19 @@ from __future__ import annotations
 import msgspec
 from aiohttp import web
 
-from uploader.registry.wire.codec import refresh_request, token_request
 from uploader.simulator.core import CORE
 from uploader.simulator.responses import bad_body, envelope, error
+from uploader.simulator.wire import RefreshRequest, TokenRequest
 
 _REFUSED = "Invalid credentials"
+_token_request = msgspec.json.Decoder(TokenRequest)
+_refresh_request = msgspec.json.Decoder(RefreshRequest)
 
 
 async def post_token(request: web.Request) -> web.Response:
     """Trade an API key and the client pair for an access token and a refresh token."""
     try:
-        grant = token_request.decode(await request.read())
+        grant = _token_request.decode(await request.read())
     except msgspec.DecodeError as exc:
         return bad_body(exc)
     core = request.app[CORE]
@@ -28,7 +30,7 @@ async def post_token(request: web.Request) -> web.Response:
 async def post_refresh(request: web.Request) -> web.Response:
     """Trade a valid refresh token for a new access token."""
     try:
-        grant = refresh_request.decode(await request.read())
+        grant = _refresh_request.decode(await request.read())
     except msgspec.DecodeError as exc:
         return bad_body(exc)
     core = request.app[CORE]

@@ -9,13 +9,13 @@ from __future__ import annotations
 import math
 from collections.abc import Hashable
 
-from uploader.registry.ratespec import RateSpec
+from uploader.simulator.rates import Rate
 
 
 class FixedWindows:
     """One fixed-window policy: a counter per key for the current window only."""
 
-    def __init__(self, spec: RateSpec, phase_s: float) -> None:
+    def __init__(self, spec: Rate, phase_s: float) -> None:
         self.spec = spec
         self.phase_s = phase_s % spec.window_s
         self._counts: dict[Hashable, tuple[int, int]] = {}  # key -> (window index, count)

@@ -6,7 +6,8 @@ import datetime as dt
 
 import pytest
 
-from uploader.simulator.fastpath import FastDaily, canonical
+from uploader.simulator.fastpath import canonical
+from uploader.simulator.wire import FastDaily
 
 
 def group(*values: str) -> list[tuple[str, list[FastDaily]]]:

@@ -6,8 +6,9 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any
 
-from uploader.registry.wire import BatchGenerationRequest, DailyData
 from uploader.simulator import FakeRegistry
+from uploader.simulator.bodies import BatchBody
+from uploader.simulator.wire import DailyData
 
 from .helpers import Api
 from .payloads import ACME, SEED_BATCH, SEED_LEGACY, SEED_RID, SEED_SINGLE, batch, day, single
@@ -103,7 +104,7 @@ async def test_batch_of_3000_records_across_devices_is_accepted(
     assert answer.status == 200
     assert sim.state(summary=True)["accounts"][ACME]["day_count"] == 3000
     [body] = sim.accepted(ACME)
-    assert isinstance(body, BatchGenerationRequest)
+    assert isinstance(body, BatchBody)
     assert isinstance(body.Devices[0].Data[0], DailyData)
     assert body.Devices[99].Data[29].AccumulatedEnergyInKWh == Decimal("100.000")
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import aiohttp
 
-from uploader.registry.ratespec import RateSpec
 from uploader.simulator import ManualClock
+from uploader.simulator.rates import RateSpec
 
 from .helpers import Answer, Api, SimFactory, api_for
 from .payloads import OTHER_TOKEN

@@ -1,4 +1,4 @@
-"""Grouped-device registration (the shared validator's rules) and an application's devices."""
+"""Grouped-device registration (the simulator's own rules) and an application's devices."""
 
 from __future__ import annotations
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import aiohttp
 
 import uploader.simulator
-from uploader.registry.ratespec import RateSpec
 from uploader.simulator import Credentials, FakeRegistry, SimOptions
+from uploader.simulator.rates import RateSpec
 
 from .helpers import Api, SimFactory, api_for
 

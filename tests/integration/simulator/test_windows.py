@@ -6,8 +6,8 @@ from decimal import Decimal
 
 import pytest
 
-from uploader.registry.ratespec import RateSpec
 from uploader.simulator.checks import decimal_places
+from uploader.simulator.rates import RateSpec
 from uploader.simulator.windows import FixedWindows
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import re
 from typing import Any
 
 from uploader.registration import ValidationContext, Violation, validate
@@ -11,7 +10,6 @@ from uploader.registration.payload import decode
 
 TODAY = dt.date(2025, 1, 15)
 SEED_FILE_ID = "94584c27-518d-45b5-1d2b-08dc6a99c86e"
-DELETE: Any = object()  # set_path(payload, path, DELETE) removes the field
 
 # The device and inverter are the seed page's example, verbatim; the group fields follow the
 # page's formats ("SEASolar-Singapore-20240516001").
@@ -47,8 +45,6 @@ SEED_JSON = b"""{
   }]
 }"""
 
-_STEP = re.compile(r"(\w+)(?:\[(\d+)\])?")
-
 
 def seed_payload() -> dict[str, Any]:
     """A fresh copy of the seed's valid payload, numbers decoded as Decimal."""
@@ -76,22 +72,6 @@ def device(*inverters: dict[str, Any], **fields: Any) -> dict[str, Any]:
     """A copy of the seed's device with the given inverters and fields."""
     base: dict[str, Any] = seed_payload()["Devices"][0]
     return base | {"Inverters": list(inverters)} | fields
-
-
-def set_path(payload: dict[str, Any], path: str, value: Any) -> dict[str, Any]:
-    """Set (or, with DELETE, remove) the field at a path like `Devices[0].Inverters[0].Id`."""
-    steps = _STEP.findall(path)
-    node: Any = payload
-    for key, index in steps[:-1]:
-        node = node[key] if not index else node[key][int(index)]
-    key, index = steps[-1]
-    if index:
-        node[key][int(index)] = value
-    elif value is DELETE:
-        del node[key]
-    else:
-        node[key] = value
-    return payload
 
 
 def violations(payload: object, ctx: ValidationContext | None = None) -> list[Violation]:

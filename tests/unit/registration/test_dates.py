@@ -6,7 +6,9 @@ from typing import Any
 
 import pytest
 
-from .payloads import TODAY, set_path, violations
+from tests.documented_cases import set_path
+
+from .payloads import TODAY, violations
 
 D0 = "Devices[0]"
 I0 = "Devices[0].Inverters[0]"

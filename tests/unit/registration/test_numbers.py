@@ -7,7 +7,9 @@ from typing import Any
 
 import pytest
 
-from .payloads import set_path, violations
+from tests.documented_cases import set_path
+
+from .payloads import violations
 
 D0 = "Devices[0]"
 I0 = "Devices[0].Inverters[0]"

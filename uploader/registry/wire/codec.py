@@ -6,7 +6,7 @@ from typing import Any
 
 import msgspec
 
-from uploader.registry.wire.auth import RefreshRequest, Token, TokenRequest
+from uploader.registry.wire.auth import Token
 from uploader.registry.wire.envelope import Envelope, IdData
 from uploader.registry.wire.generation import Brand, GenerationDay, ProcessIdData, ProcessStatus
 from uploader.registry.wire.registration import DeviceWithInverters
@@ -23,7 +23,3 @@ id_envelope = msgspec.json.Decoder(Envelope[IdData])
 brands_envelope = msgspec.json.Decoder(Envelope[list[Brand]])
 generation_days_envelope = msgspec.json.Decoder(Envelope[list[GenerationDay]])
 devices_envelope = msgspec.json.Decoder(Envelope[list[DeviceWithInverters]])
-
-# Request bodies, as the simulator reads them.
-token_request = msgspec.json.Decoder(TokenRequest)
-refresh_request = msgspec.json.Decoder(RefreshRequest)

@@ -1,0 +1,85 @@
+"""The documented cases against the simulator, over HTTP: registrations and daily records.
+
+The same cases run against the client's rules (tests/unit/test_documented_cases.py). Each
+case gets a fresh simulator whose clock stands at the cases' `TODAY`, midnight UTC.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import re
+
+import aiohttp
+import pytest
+
+from tests.documented_cases import TODAY
+from tests.documented_cases.cases import DAILY_CASES, REGISTRATION_CASES, DailyCase
+from tests.documented_cases.daily import RID
+from tests.documented_cases.registration import LISTED_BRANDS, SEED_FILE_ID, RegistrationCase
+from uploader.simulator import FakeRegistry, ManualClock
+
+from .helpers import Api
+from .payloads import ACME
+
+JSON = {"Content-Type": "application/json"}
+_SEED_FILE = re.compile(re.escape(SEED_FILE_ID.encode()), re.IGNORECASE)
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    """The simulator's clock at the cases' today (the latest zone is then on that day too)."""
+    midnight = dt.datetime.combine(TODAY, dt.time(), dt.UTC)
+    return ManualClock(midnight.timestamp())
+
+
+def _named(case: RegistrationCase | DailyCase) -> str:
+    return case.name
+
+
+async def _uploaded(api: Api) -> str:
+    form = aiohttp.FormData()
+    form.add_field(
+        "File", io.BytesIO(b"%PDF-1.4\n"), filename="odf.pdf", content_type="application/pdf"
+    )
+    answer = await api.post("/documents/devices", data=form)
+    assert answer.status == 201
+    file_id: str = answer.body["Data"]["Id"]
+    return file_id
+
+
+def _naming(body: bytes, file_id: str) -> bytes:
+    """The body with the cases' file id replaced by an uploaded one, in the same case."""
+    return _SEED_FILE.sub(lambda m: (file_id.upper() if m[0].isupper() else file_id).encode(), body)
+
+
+@pytest.mark.parametrize("case", REGISTRATION_CASES, ids=_named)
+async def test_registration_case_on_the_simulator(api: Api, case: RegistrationCase) -> None:
+    """The simulator answers a registration with the documented status, naming its fields."""
+    body = _naming(case.body(), await _uploaded(api))
+    answer = await api.post("/device-applications/i-rec/grouped", data=body, headers=JSON)
+    verdict = (answer.status, frozenset(answer.fields))
+    assert verdict == (case.verdict.status, case.verdict.fields), answer.body["Errors"]
+
+
+@pytest.mark.parametrize("endpoint", ["single", "batch"])
+@pytest.mark.parametrize("case", DAILY_CASES, ids=_named)
+async def test_daily_case_on_the_simulator(
+    api: Api, sim: FakeRegistry, case: DailyCase, endpoint: str
+) -> None:
+    """The grouped endpoints answer a body of these records with the documented verdict."""
+    sim.add_inverter(ACME, RID)
+    if endpoint == "single":
+        path, body, prefix = "/generation-datas", case.body(), ""
+    else:
+        path, body, prefix = "/generation-datas/batches", case.batch(), "Devices[0]."
+    answer = await api.post(path, data=body, headers=JSON)
+    fields = frozenset(prefix + field for field in case.verdict.fields)
+    assert (answer.status, frozenset(answer.fields)) == (case.verdict.status, fields), answer.body
+
+
+@pytest.mark.parametrize("code", sorted(LISTED_BRANDS))
+async def test_the_cases_brands_are_in_the_brand_list(api: Api, code: str) -> None:
+    """The brand codes the cases take as listed are in the simulator's brand list."""
+    answer = await api.get("/metadata/inverter-brands", params={"Code": code})
+    assert [brand["Code"] for brand in answer.body["Data"]] == [code]
