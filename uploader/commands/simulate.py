@@ -23,7 +23,8 @@ shows what it holds (?summary=1 without the per-day data); SIGTERM or SIGINT wri
 JSON to --state-file and exits 0.
 
 Auth: with neither --token nor --credentials, any non-empty bearer token is accepted and is
-itself the account id (handy for demos).
+itself the account id (handy for demos). Requests carry `Authorization: Bearer <token>`;
+--bare-token also takes the token alone, as the oldest pages' `{{token}}` may be read.
 """
 
 
@@ -116,6 +117,10 @@ def _auth_flags(parser: argparse.ArgumentParser) -> None:
         help="access token lifetime (3600)",
     )
     group.add_argument(
+        "--bare-token", action="store_true",
+        help="also accept `Authorization: <token>` without the Bearer scheme",
+    )  # fmt: skip
+    group.add_argument(
         "--forbid", action="append", default=[], metavar="ACCOUNT",
         help="answer this account's requests with 403 (repeatable)",
     )  # fmt: skip
@@ -191,6 +196,7 @@ def options_from(args: argparse.Namespace) -> SimOptions:
         tokens=dict(args.token),
         credentials=dict(args.credentials),
         token_ttl_s=args.token_ttl_s,
+        bare_token=args.bare_token,
         account_limit=_as_rate(args.account_limit),
         account_counts=args.account_counts,
         account_scope=args.account_scope,

@@ -2,7 +2,8 @@
 
 Access tokens live `token_ttl_s`, refresh tokens `refresh_ttl_s`; an expired token is
 refused like an unknown one. With no token and no credentials configured, any non-empty
-bearer token is accepted and is itself the account id.
+bearer token is accepted and is itself the account id. A grant names the part of the
+credentials it refused: the API key, or the client pair, never the one that was right.
 """
 
 from __future__ import annotations
@@ -24,17 +25,25 @@ class _Issued:
     expires: float
 
 
-def bearer(header: str | None) -> str | None:
-    """The token of an Authorization header, `Bearer X` or the seed's bare `X`."""
+def bearer(header: str | None, *, bare: bool = False) -> str | None:
+    """The token of an Authorization header: `Bearer X`, and with `bare` the seed's `X` too."""
     if not header:
         return None
     scheme, _, rest = header.strip().partition(" ")
-    token = rest.strip() if scheme.lower() == "bearer" else header.strip()
-    return token or None
+    if scheme.lower() == "bearer":  # auth schemes are case-insensitive (RFC 9110)
+        return rest.strip() or None
+    return scheme if bare and not rest else None
 
 
 def _same(given: str, expected: str) -> bool:
     return hmac.compare_digest(given.encode(), expected.encode())
+
+
+def _client_refused(client_id: str, secret: str, creds: Credentials) -> str | None:
+    """Which half of the client pair is wrong, if any (the id is not secret; the secret is)."""
+    if not _same(client_id, creds.client_id):
+        return "ClientId"
+    return None if _same(secret, creds.client_secret) else "ClientSecret"
 
 
 class Authenticator:
@@ -46,6 +55,7 @@ class Authenticator:
             c.api_key: (account, c) for account, c in options.credentials.items()
         }
         self._open = options.open_auth
+        self._bare = options.bare_token
         self.token_ttl_s = options.token_ttl_s
         self.refresh_ttl_s = options.refresh_ttl_s
         self._access: dict[str, _Issued] = {}
@@ -53,7 +63,7 @@ class Authenticator:
 
     def account_for(self, header: str | None, now: float) -> str | None:
         """The account a request's Authorization header acts for, or None (401)."""
-        token = bearer(header)
+        token = bearer(header, bare=self._bare)
         if token is None:
             return None
         account = self._static.get(token)
@@ -64,28 +74,25 @@ class Authenticator:
             return issued.account
         return token if self._open and issued is None else None
 
-    def grant(self, request: TokenRequest, now: float) -> Token | None:
-        """The api-key grant; None when the key or the client pair is wrong."""
+    def grant(self, request: TokenRequest, now: float) -> Token | str:
+        """The api-key grant, or the field it refused (`ApiKey`, `ClientId`, `ClientSecret`)."""
         found = self._keys.get(request.ApiKey)
         if found is None:
-            return None
+            return "ApiKey"
         account, creds = found
-        if not (
-            _same(request.ClientId, creds.client_id)
-            and _same(request.ClientSecret, creds.client_secret)
-        ):
-            return None
-        return self.issue(account, creds.client_id, now)
+        refused = _client_refused(request.ClientId, request.ClientSecret, creds)
+        return refused or self.issue(account, creds.client_id, now)
 
-    def refresh(self, request: RefreshRequest, now: float) -> Token | None:
-        """The refresh grant; None when the refresh token is unknown, expired or another's."""
+    def refresh(self, request: RefreshRequest, now: float) -> Token | str:
+        """The refresh grant, or the field it refused (`RefreshToken`, `ClientId`, ...)."""
         issued = self._refresh.get(request.RefreshToken)
-        if issued is None or now >= issued.expires or issued.client_id != request.ClientId:
-            return None
+        if issued is None or now >= issued.expires:
+            return "RefreshToken"
         creds = next((c for a, c in self._keys.values() if a == issued.account), None)
-        if creds is None or not _same(request.ClientSecret, creds.client_secret):
-            return None
-        return self.issue(issued.account, issued.client_id, now)
+        if creds is None:  # the account's credentials were removed by a reconfiguration
+            return "RefreshToken"
+        refused = _client_refused(request.ClientId, request.ClientSecret, creds)
+        return refused or self.issue(issued.account, issued.client_id, now)
 
     def issue(self, account: str, client_id: str, now: float) -> Token:
         """A fresh access token and refresh token for the account."""

@@ -3,6 +3,7 @@
 The registry renamed fields over time (`AccumulatedPowerInKWh` became
 `AccumulatedEnergyInKWh`, `RemoteId` became `RemoteInvId`), and the grouped endpoints
 must not take the old names silently, so every body forbids fields it does not list.
+`Devices` and `Data` are required, and a list with nothing in it gives nothing to take.
 Energy values decode to exact Decimals from a JSON number or string, never via a float.
 """
 
@@ -10,23 +11,27 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from typing import Annotated, TypeVar
 
 import msgspec
 
 from uploader.simulator.wire import DailyData
+
+T = TypeVar("T")
+Filled = Annotated[list[T], msgspec.Meta(min_length=1)]  # required, and not empty
 
 
 class InverterDays(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     """`generation-datas`: one inverter's days; also one item of a batch's `Devices`."""
 
     RemoteInvId: str
-    Data: list[DailyData]
+    Data: Filled[DailyData]
 
 
 class BatchBody(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     """`generation-datas/batches`: many inverters, at most 3000 records in all."""
 
-    Devices: list[InverterDays]
+    Devices: Filled[InverterDays]
 
 
 class LegacyDaily(msgspec.Struct, kw_only=True, forbid_unknown_fields=True, frozen=True, gc=False):
@@ -40,7 +45,7 @@ class LegacyDaily(msgspec.Struct, kw_only=True, forbid_unknown_fields=True, froz
 class LegacyBody(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     """`generation-data` as the seed writes it (`RemoteInvId`, or its table's `RemoteId`)."""
 
-    Data: list[LegacyDaily]
+    Data: Filled[LegacyDaily]
     FrequencyType: str = "Daily"
     RemoteInvId: str | None = None
     RemoteId: str | None = None

@@ -1,7 +1,8 @@
 """The rules a body of daily records must pass, reporting every violation with its path.
 
-Status: 400 for more records than allowed, a duplicate (RemoteInvId, day) and a non-finite
-value; 422 for the business rules (unknown inverter, a day outside the inverter's
+Status: 400 for more records than allowed (that error alone: the records are not read), an
+inverter in two `Devices` items, a duplicate (RemoteInvId, day) and a non-finite value;
+422 for the business rules (unknown inverter, a day outside the inverter's
 effective period or in the future, a negative value, too many decimals, production above
 installed capacity x 24 h). No other rule is invented: an accumulated meter value may fall.
 
@@ -23,7 +24,13 @@ from uploader.simulator.wire import DailyData, ErrorItem
 
 ZERO = Decimal(0)
 MALFORMED_CODES = frozenset(
-    {wire.TOO_MANY_RECORDS, wire.DUPLICATE, wire.NOT_FINITE, wire.MALFORMED}
+    {
+        wire.TOO_MANY_RECORDS,
+        wire.DUPLICATE,
+        wire.DUPLICATE_INVERTER,
+        wire.NOT_FINITE,
+        wire.MALFORMED,
+    }
 )
 QUANTA = {places: Decimal(1).scaleb(-places) for places in range(7)}
 
@@ -69,14 +76,21 @@ def decimal_places(value: Decimal) -> int:
 
 def check(groups: list[Group], rules: Rules) -> list[ErrorItem]:
     """Every violation of the body's records; fills each group's `days`."""
-    errors: list[ErrorItem] = []
     total = sum(len(g.data) for g in groups)
     if total > rules.max_records:
         message = f"{total} daily records; at most {rules.max_records} per request"
         field = rules.records_field
-        errors.append(ErrorItem(Code=wire.TOO_MANY_RECORDS, Message=message, Field=field))
+        return [ErrorItem(Code=wire.TOO_MANY_RECORDS, Message=message, Field=field)]
+    errors: list[ErrorItem] = []
     seen: dict[str, set[dt.date]] = {}
+    first: dict[str, str] = {}  # RemoteInvId -> the field of its first item
     for group in groups:
+        if group.rid in first:
+            message = f"inverter {group.rid!r} is already at {first[group.rid]}: one item each"
+            errors.append(
+                ErrorItem(Code=wire.DUPLICATE_INVERTER, Message=message, Field=group.rid_field)
+            )
+        first.setdefault(group.rid, group.rid_field)
         errors.extend(_check_group(group, rules, seen))
     return errors
 

@@ -10,7 +10,7 @@ from aiohttp import BodyPartReader, web
 
 from uploader.simulator.core import ACCOUNT, CORE
 from uploader.simulator.responses import envelope, error
-from uploader.simulator.wire import MALFORMED, IdData
+from uploader.simulator.wire import MALFORMED, UNSUPPORTED_MEDIA_TYPE, IdData
 
 MAX_FILE_BYTES = 5 * 1024 * 1024  # 5 MB, as documented since V1.0.2
 ALLOWED_TYPES = frozenset(
@@ -58,7 +58,7 @@ async def post_document(request: web.Request) -> web.Response:
     mime = part.headers.get("Content-Type", "application/octet-stream")
     mime = mime.split(";")[0].strip().lower()
     if not allowed(mime):
-        return error(400, "UnsupportedMediaType", f"files of type {mime} are not accepted", "File")
+        return error(400, UNSUPPORTED_MEDIA_TYPE, f"files of type {mime} are not accepted", "File")
     if await _size(part, MAX_FILE_BYTES) > MAX_FILE_BYTES:
         return error(400, "FileTooLarge", "the file is larger than 5 MB", "File")
     core = request.app[CORE]

@@ -68,37 +68,25 @@ def fast_days(
     """Each group's days when the body breaks no rule; None sends it to the precise path."""
     if sum(len(data) for _, data in groups) > rules.max_records or not canonical(groups):
         return None
-    seen: dict[str, set[dt.date]] = {}
+    seen: set[str] = set()  # an inverter in two items takes the precise path (a 400)
     out: list[list[dt.date]] = []
     for rid, data in groups:
         info = rules.inverters.get(rid)
         if info is None and not rules.open_inverters:
             return None
         days = list(map(_TIMESTAMP, data))  # never empty: canonical() refused empty groups
-        unique = _unique_days(days, data, info, rules.today, seen.get(rid))
-        if unique is None:
+        if rid in seen or not _days_ok(days, data, info, rules.today):
             return None
-        seen[rid] = unique
+        seen.add(rid)
         out.append(days)
     return out
 
 
-def _unique_days(
-    days: list[dt.date],
-    data: Sequence[FastDaily],
-    info: InverterInfo | None,
-    today: dt.date,
-    earlier: set[dt.date] | None,
-) -> set[dt.date] | None:
-    """The inverter's days so far when these break no rule, else None."""
-    unique = set(days)
-    if len(unique) != len(days) or not days_ok(min(days), max(days), info, today):
-        return None
-    if earlier is not None:
-        if not earlier.isdisjoint(unique):
-            return None
-        unique |= earlier
+def _days_ok(
+    days: list[dt.date], data: Sequence[FastDaily], info: InverterInfo | None, today: dt.date
+) -> bool:
+    """Whether one inverter's days are distinct and break no rule."""
+    if len(set(days)) != len(days) or not days_ok(min(days), max(days), info, today):
+        return False
     cap = None if info is None else info.max_daily_kwh
-    if cap is not None and max(Decimal(rec.PeriodProductionInKWh) for rec in data) > cap:
-        return None
-    return unique
+    return cap is None or max(Decimal(rec.PeriodProductionInKWh) for rec in data) <= cap

@@ -34,14 +34,18 @@ class SimOptions:
     """How the simulated registry behaves.
 
     With neither `tokens` nor `credentials`, any non-empty bearer token is accepted and is
-    itself the account id (handy for demos). A rate is any object with `limit` and
-    `window_s`, e.g. `RateSpec.parse("50/60s")`. Probabilities are in [0, 1].
+    itself the account id (handy for demos). `Authorization` must read `Bearer <token>`;
+    `bare_token` also takes the token alone, as the seed page's `{{token}}` may be read. A
+    rate is any object with `limit` and `window_s`, e.g. `RateSpec.parse("50/60s")`.
+    Probabilities are in [0, 1]. A registered device application is Approved
+    `approval_delay_s` after registration (0: at once).
     """
 
     tokens: Mapping[str, str] = field(default_factory=dict, repr=False)  # account -> token
     credentials: Mapping[str, Credentials] = field(default_factory=dict, repr=False)
     token_ttl_s: float = TOKEN_TTL_S
     refresh_ttl_s: float = REFRESH_TTL_S
+    bare_token: bool = False
     account_limit: Rate = ACCOUNT_LIMIT
     account_counts: Literal["success", "any"] = "success"
     account_scope: Literal["shared", "endpoint"] = "shared"
@@ -56,6 +60,7 @@ class SimOptions:
     stall_s: float = STALL_S
     process_delay_s: float = 0.0
     process_fail_rate: float = 0.0
+    approval_delay_s: float = 0.0
     seed: int | None = None
     keep_bodies: int = 64  # accepted bodies remembered per account, for assertions
     countries: frozenset[str] = DEFAULT_COUNTRIES

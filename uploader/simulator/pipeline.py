@@ -1,21 +1,28 @@
 """The path every registry request takes before and after its handler.
 
 faults -> IP policy -> authentication -> forbidden account -> script -> account policy ->
-handler -> counters. `/_sim/*` skips all of it. Handler exceptions (404, 405, 413) become
-envelopes. Time is read once, on arrival (after any injected latency, which stands for
-the network), and that moment decides the rate windows.
+content type -> handler -> counters. `/_sim/*` skips all of it. Handler exceptions (404,
+405, 413) become envelopes. Time is read once, on arrival (after any injected latency,
+which stands for the network), and that moment decides the rate windows.
+
+Every page gives its POSTs `Content-Type: application/json` (the document upload:
+`multipart/form-data`, which its handler checks); a POST sent as anything else, or with no
+Content-Type, is a 400 that counts like any other answer. A GET has no body, so its
+Content-Type is not looked at.
 """
 
 from __future__ import annotations
 
-from aiohttp import web
+from aiohttp import hdrs, web
 from aiohttp.typedefs import Handler
 
 from uploader.simulator.core import ACCOUNT, CORE, Core
 from uploader.simulator.faults import PROCEED, RESET_MARK, Step
-from uploader.simulator.responses import envelope, error, rate_limited
+from uploader.simulator.responses import JSON, envelope, error, rate_limited
+from uploader.simulator.wire import UNSUPPORTED_MEDIA_TYPE
 
 OPEN_ROUTES = frozenset({"token", "refresh"})  # no bearer token needed
+FORM_ROUTES = frozenset({"documents"})  # multipart bodies
 SIM_PREFIX = "/_sim/"
 
 
@@ -52,7 +59,7 @@ async def _through(core: Core, request: web.Request, handler: Handler) -> web.St
         return rate_limited(retry_after)
     if route in OPEN_ROUTES:
         core.limits.ip_hit(ip, now)
-        return await _handle(request, handler)
+        return await _handle(request, handler, route)
     return await _as_account(core, request, handler, route, now)
 
 
@@ -76,13 +83,28 @@ async def _as_account(
         return rate_limited(retry_after)
     core.limits.ip_hit(ip, now)
     core.limits.account_started(account, route, now)
-    response = await _handle(request, handler)
+    response = await _handle(request, handler, route)
     core.limits.account_finished(account, route, now, response.status)
     return response
 
 
-async def _handle(request: web.Request, handler: Handler) -> web.StreamResponse:
+async def _handle(
+    request: web.Request, handler: Handler, route: str | None = None
+) -> web.StreamResponse:
+    if route is not None and request.method == hdrs.METH_POST and route not in FORM_ROUTES:
+        refused = _not_json(request.headers.get(hdrs.CONTENT_TYPE))
+        if refused is not None:
+            return refused
     try:
         return await handler(request)
     except web.HTTPException as exc:
         return envelope(exc.status, message=exc.reason)
+
+
+def _not_json(content_type: str | None) -> web.Response | None:
+    """A 400 unless the Content-Type is application/json (parameters such as charset allowed)."""
+    if content_type is not None and content_type.partition(";")[0].strip().lower() == JSON:
+        return None
+    sent = f"not {content_type!r}" if content_type else "none was sent"
+    message = f"Content-Type must be {JSON} ({sent})"
+    return error(400, UNSUPPORTED_MEDIA_TYPE, message, "Content-Type")

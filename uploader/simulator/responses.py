@@ -19,6 +19,7 @@ from uploader.simulator.wire import (
 )
 
 JSON = "application/json"
+DATE_MESSAGE = "{field} must be a date in the format YYYY-MM-DD"
 
 MESSAGES = {
     200: "Success",
@@ -38,6 +39,12 @@ MESSAGES = {
 
 _AT = re.compile(r"^(?P<what>.*?)(?: - at `\$(?P<path>[^`]*)`)?$", re.DOTALL)
 _NAMED_FIELD = re.compile(r"(?:unknown|required) field `(?P<name>[^`]+)`")
+# msgspec's wording, said the way the registry's pages say it; the field path leads.
+_SAID = (
+    (re.compile(r"missing required field"), "{field} is required"),
+    (re.compile(r"RFC3339 encoded date\b|Expected `date`"), DATE_MESSAGE),
+    (re.compile(r"Expected `array` of length >= 1"), "{field} must not be empty"),
+)
 
 
 def envelope(
@@ -83,7 +90,16 @@ def decode_error(exc: msgspec.DecodeError) -> ErrorItem:
     if named is not None:
         field = f"{field}.{named['name']}" if field else named["name"]
     code = INVALID_VALUE if isinstance(exc, msgspec.ValidationError) else MALFORMED
-    return ErrorItem(Code=code, Message=what, Field=field)
+    return ErrorItem(Code=code, Message=_said(what, field), Field=field)
+
+
+def _said(what: str, field: str | None) -> str:
+    """The registry's wording of a msgspec message, when there is one for it."""
+    if field is not None:
+        for pattern, wording in _SAID:
+            if pattern.search(what):
+                return wording.format(field=field)
+    return what
 
 
 def bad_body(exc: msgspec.DecodeError) -> web.Response:

@@ -7,9 +7,15 @@ from aiohttp import web
 
 from uploader.simulator.core import CORE
 from uploader.simulator.responses import bad_body, envelope, error
-from uploader.simulator.wire import RefreshRequest, TokenRequest
+from uploader.simulator.wire import RefreshRequest, Token, TokenRequest
 
-_REFUSED = "Invalid credentials"
+# What a refused grant says, by the field it names; an error never blames a right value.
+_REFUSALS = {
+    "ApiKey": ("InvalidApiKey", "The API key is invalid"),
+    "ClientId": ("InvalidClient", "The client id is invalid"),
+    "ClientSecret": ("InvalidClient", "The client secret is invalid"),
+    "RefreshToken": ("InvalidRefreshToken", "The refresh token is invalid"),
+}
 _token_request = msgspec.json.Decoder(TokenRequest)
 _refresh_request = msgspec.json.Decoder(RefreshRequest)
 
@@ -21,10 +27,7 @@ async def post_token(request: web.Request) -> web.Response:
     except msgspec.DecodeError as exc:
         return bad_body(exc)
     core = request.app[CORE]
-    token = core.auth.grant(grant, core.clock())
-    if token is None:
-        return error(401, "InvalidCredentials", _REFUSED, "ApiKey")
-    return envelope(200, token)
+    return _answer(core.auth.grant(grant, core.clock()))
 
 
 async def post_refresh(request: web.Request) -> web.Response:
@@ -34,7 +37,12 @@ async def post_refresh(request: web.Request) -> web.Response:
     except msgspec.DecodeError as exc:
         return bad_body(exc)
     core = request.app[CORE]
-    token = core.auth.refresh(grant, core.clock())
-    if token is None:
-        return error(401, "InvalidRefreshToken", "The refresh token is invalid", "RefreshToken")
-    return envelope(200, token)
+    return _answer(core.auth.refresh(grant, core.clock()))
+
+
+def _answer(outcome: Token | str) -> web.Response:
+    """200 with the token, or 401 naming the refused field."""
+    if isinstance(outcome, Token):
+        return envelope(200, outcome)
+    code, message = _REFUSALS[outcome]
+    return error(401, code, message, outcome)

@@ -22,8 +22,10 @@ MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", 
 # `ErrorItem.Code` values (the registry's own are undocumented; these name the rule that failed).
 MALFORMED = "Malformed"
 INVALID_VALUE = "InvalidValue"
+UNSUPPORTED_MEDIA_TYPE = "UnsupportedMediaType"
 TOO_MANY_RECORDS = "TooManyRecords"
 DUPLICATE = "Duplicate"
+DUPLICATE_INVERTER = "DuplicateInverter"
 NOT_FINITE = "NotFinite"
 UNKNOWN_INVERTER = "UnknownInverter"
 BEFORE_START = "BeforeEffectiveStart"

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import aiohttp
+import pytest
 
 from uploader.simulator import Credentials, ManualClock
 
@@ -75,13 +76,31 @@ async def test_refresh_token_expires_after_30_days(
     assert answer.fields == ["RefreshToken"]
 
 
-async def test_wrong_client_secret_is_refused(
-    make_sim: SimFactory, session: aiohttp.ClientSession
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [({"ClientSecret": "nope"}, "ClientSecret"), ({"ClientId": "nope"}, "ClientId"),
+     ({"ApiKey": "nope"}, "ApiKey")],
+)  # fmt: skip
+async def test_a_refused_grant_names_the_wrong_part_only(
+    make_sim: SimFactory, session: aiohttp.ClientSession, change: dict[str, str], field: str
 ) -> None:
-    """The grant with a wrong client secret answers 401 and issues nothing."""
-    answer = await _grant(make_sim, session, ClientSecret="nope")
+    """A wrong client secret or id is a 401 naming it, not the ApiKey; issues nothing."""
+    answer = await _grant(make_sim, session, **change)
     assert answer.status == 401
     assert answer.body["Data"] is None
+    assert answer.fields == [field]
+    assert (field == "ApiKey") == ("API key" in answer.body["Errors"][0]["Message"])
+
+
+async def test_a_refresh_with_a_wrong_client_secret_names_the_secret(
+    make_sim: SimFactory, session: aiohttp.ClientSession
+) -> None:
+    """The refresh grant with a valid refresh token but a wrong secret blames ClientSecret."""
+    anonymous, token = await _granted(make_sim, session)
+    refresh = {"RefreshToken": token["RefreshToken"], "GrantType": "refresh_token",
+               "ClientId": "client-1", "ClientSecret": "nope"}  # fmt: skip
+    answer = await anonymous.post("/connect/token/refresh", json=refresh)
+    assert (answer.status, answer.fields) == (401, ["ClientSecret"])
 
 
 async def test_grant_with_wrong_grant_type_is_400(
@@ -107,10 +126,24 @@ async def test_missing_and_unknown_tokens_are_401(api: Api) -> None:
         assert answer.body["StatusCode"] == 401
 
 
-async def test_the_seeds_bare_token_header_is_accepted(api: Api) -> None:
-    """The seed's `Authorization: {{token}}` (no Bearer) works like `Bearer {{token}}`."""
+async def test_a_bare_token_is_401_by_default(api: Api) -> None:
+    """`Authorization: tok-acme` without `Bearer` is refused unless bare tokens are configured."""
     answer = await api.as_token(None).get(BRANDS, headers={"Authorization": "tok-acme"})
-    assert answer.status == 200
+    assert answer.status == 401
+    assert answer.body["Message"] == "The token is invalid"
+
+
+async def test_the_seeds_bare_token_header_is_accepted_when_configured(
+    make_sim: SimFactory, session: aiohttp.ClientSession
+) -> None:
+    """With bare_token, the seed's `Authorization: {{token}}` works like `Bearer {{token}}`."""
+    sim = await make_sim(bare_token=True)
+    anonymous = api_for(sim, session).as_token(None)
+    for header in ("tok-acme", "Bearer tok-acme", "bearer tok-acme"):
+        answer = await anonymous.get(BRANDS, headers={"Authorization": header})
+        assert answer.status == 200, header
+    other_scheme = await anonymous.get(BRANDS, headers={"Authorization": "Basic tok-acme"})
+    assert other_scheme.status == 401
 
 
 async def test_open_auth_takes_any_token_as_the_account(

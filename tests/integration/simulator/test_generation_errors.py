@@ -122,8 +122,12 @@ async def test_duplicate_day_in_one_body_is_400(api: Api, inverter: str) -> None
     )
     answer = await api.post(BATCHES, json=body)
     assert answer.status == 400
-    assert answer.fields == ["Devices[0].Data[2].Timestamp", "Devices[1].Data[0].Timestamp"]
-    assert set(answer.codes) == {"Duplicate"}
+    assert answer.fields == [
+        "Devices[0].Data[2].Timestamp",
+        "Devices[1].RemoteInvId",
+        "Devices[1].Data[0].Timestamp",
+    ]
+    assert answer.codes == ["Duplicate", "DuplicateInverter", "Duplicate"]
 
 
 async def test_unknown_inverter_is_422(api: Api) -> None:
