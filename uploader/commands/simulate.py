@@ -14,13 +14,15 @@ from typing import Any
 from uploader.commands import Subparsers
 from uploader.registry.wire.codec import string_encoder
 from uploader.simulator import Credentials, FakeRegistry, SimOptions
+from uploader.simulator.app import route_lines
 from uploader.simulator.rates import RateSpec
 
 DESCRIPTION = """\
 Serve every endpoint of the REDEX public API v2 (Part 1 of the contract) with its rules,
 fixed-window rate limits, asynchronous processing and injectable faults. GET /_sim/state
 shows what it holds (?summary=1 without the per-day data); SIGTERM or SIGINT writes that
-JSON to --state-file and exits 0.
+JSON to --state-file and exits 0. The /_sim/* routes below (plain JSON, no auth) let a
+test make the registry lose or change stored days and decide REC applications.
 
 Auth: with neither --token nor --credentials, any non-empty bearer token is accepted and is
 itself the account id (handy for demos). Requests carry `Authorization: Bearer <token>`;
@@ -74,6 +76,7 @@ def add_parser(subparsers: Subparsers) -> None:
         "simulate",
         help="run the REDEX registry simulator",
         description=DESCRIPTION,
+        epilog="routes:\n" + "\n".join(f"  {line}" for line in route_lines()),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     _server_flags(parser)
@@ -172,6 +175,10 @@ def _rule_flags(parser: argparse.ArgumentParser) -> None:
         "--process-fail-rate", type=_probability, default=0.0, metavar="P",
         help="share of processes that end Failed (their data is dropped)",
     )  # fmt: skip
+    group.add_argument(
+        "--approval-delay-s", type=float, default=0.0, metavar="S",
+        help="time from registration (InProgress) to Approved; 0: Approved at once",
+    )  # fmt: skip
 
 
 def _fault_flags(parser: argparse.ArgumentParser) -> None:
@@ -211,6 +218,7 @@ def options_from(args: argparse.Namespace) -> SimOptions:
         stall_s=args.stall_s,
         process_delay_s=args.process_delay_s,
         process_fail_rate=args.process_fail_rate,
+        approval_delay_s=args.approval_delay_s,
         seed=args.seed,
         keep_bodies=args.keep_bodies,
         countries=frozenset(c.strip().upper() for c in args.countries.split(",") if c.strip()),

@@ -21,7 +21,17 @@ import msgspec
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
-from uploader.simulator import bodies, documents, generation, metadata, monthly, query, registration
+from uploader.simulator import (
+    admin,
+    bodies,
+    documents,
+    generation,
+    issuance,
+    metadata,
+    monthly,
+    query,
+    registration,
+)
 from uploader.simulator import tokens as token_routes
 from uploader.simulator.bodies import BatchBody, InverterDays, LegacyBody, MonthlyBody
 from uploader.simulator.core import CORE, Clock, Core
@@ -59,6 +69,9 @@ ROUTES: tuple[tuple[str, str, Handler, str], ...] = (
     ("POST", "/device-applications/i-rec/grouped", registration.post_grouped, "register"),
     ("GET", "/device-applications/{id}/devices", registration.get_devices, "devices"),
     ("GET", "/metadata/inverter-brands", metadata.get_brands, "brands"),
+    ("GET", "/device-applications", registration.get_applications, "applications"),
+    ("POST", "/rec-applications/grouped-device", issuance.post_issuance, "issuance"),
+    ("GET", "/rec-applications", issuance.get_rec_applications, "rec-applications"),
 )
 
 
@@ -69,13 +82,30 @@ async def _state(request: web.Request) -> web.Response:
     return web.Response(body=body, content_type=JSON)
 
 
+# The simulator's own routes: no auth, limits or faults (`admin` describes the hooks).
+SIM_ROUTES: tuple[tuple[str, str, Handler, str], ...] = (
+    ("GET", "/_sim/state", _state, "sim-state"),
+    ("POST", "/_sim/drop-days", admin.post_drop_days, "sim-drop-days"),
+    ("POST", "/_sim/alter-day", admin.post_alter_day, "sim-alter-day"),
+    ("POST", "/_sim/rec-status", admin.post_rec_status, "sim-rec-status"),
+)
+
+
+def route_lines() -> list[str]:
+    """Every route as `METHOD path`, the registry's first, then the simulator's own."""
+    served = [(method, PREFIX + path) for method, path, _, _ in ROUTES]
+    served += [(method, path) for method, path, _, _ in SIM_ROUTES]
+    return [f"{method:<4} {path}" for method, path in served]
+
+
 def build_app(core: Core) -> web.Application:
-    """The aiohttp application serving every route of the contract, plus `/_sim/state`."""
+    """The aiohttp application serving every route of the contract, plus `/_sim/*`."""
     app = web.Application(middlewares=[pipeline], client_max_size=MAX_BODY_BYTES)
     app[CORE] = core
     for method, path, handler, name in ROUTES:
         app.router.add_route(method, PREFIX + path, handler, name=name)
-    app.router.add_get("/_sim/state", _state, name="sim-state")
+    for method, path, handler, name in SIM_ROUTES:
+        app.router.add_route(method, path, handler, name=name)
     return app
 
 
@@ -162,6 +192,29 @@ class FakeRegistry:
         """
         kept = self._core.state.account(account).bodies
         return [_ACCEPTED_DECODERS[kind].decode(raw) for kind, raw in kept]
+
+    def drop_days(
+        self, account: str, remote_inv_id: str | None, first: dt.date, last: dt.date
+    ) -> int:
+        """Make the registry lose stored days (of one inverter, or all with None); how many."""
+        return admin.drop_days(self._core, account, remote_inv_id, first, last)
+
+    def alter_day(
+        self,
+        account: str,
+        remote_inv_id: str,
+        day: dt.date,
+        *,
+        produced: Decimal | int | str | None = None,
+        accumulated: Decimal | int | str | None = None,
+    ) -> None:
+        """Change a stored day's values (KeyError when the registry does not hold that day)."""
+        values = (None if v is None else Decimal(v) for v in (produced, accumulated))
+        admin.alter_day(self._core, account, remote_inv_id, day, *values)
+
+    def set_rec_status(self, rec_application_id: str, status: str) -> None:
+        """Decide a REC application (Approved, Rejected, ...), as the registry's staff would."""
+        admin.set_rec_status(self._core, rec_application_id, status)
 
     def reconfigure(self, **changes: Any) -> SimOptions:
         """Change options while running (faults, limits, delays...); data is kept.

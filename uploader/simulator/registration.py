@@ -1,10 +1,11 @@
-"""Grouped-device registration and an application's devices.
+"""Grouped-device registration, the account's applications, and an application's devices.
 
 `POST device-applications/i-rec/grouped` checks every rule of the registration page at
 once (`registration_rules`): anything the registry could not read makes it a 400, any
 other broken rule a 422, each error at its field path; else 201 with the application's
 id. A registered application's inverters become the account's known inverters, with
-their capacity, grid connection date and effective period.
+their capacity, grid connection date and effective period. The application is
+InProgress, then Approved `approval_delay_s` later (at once by default).
 """
 
 from __future__ import annotations
@@ -19,10 +20,19 @@ from aiohttp import web
 from uploader.simulator import responses as r
 from uploader.simulator.core import ACCOUNT, CORE, Core
 from uploader.simulator.metadata import BRAND_CODES
+from uploader.simulator.paging import BadQuery, page_params, paginate
 from uploader.simulator.registration_form import Problem
 from uploader.simulator.registration_rules import Reference, check
-from uploader.simulator.state import AccountState, Application, InverterInfo
-from uploader.simulator.wire import MALFORMED, ErrorItem, IdData, RegisteredDevice
+from uploader.simulator.state import AccountState, Application, Group, InverterInfo
+from uploader.simulator.wire import (
+    INVALID_VALUE,
+    MALFORMED,
+    DeviceApplicationItem,
+    ErrorItem,
+    IdData,
+    RegisteredDevice,
+    named,
+)
 
 _any_decoder = msgspec.json.Decoder(float_hook=Decimal)  # numbers stay exact for the rules
 RULE = "Rule"  # the error code of a broken business rule
@@ -61,8 +71,23 @@ async def post_grouped(request: web.Request) -> web.Response:
     except msgspec.ValidationError as exc:  # the rules are the stricter; this is a safety net
         return r.bad_body(exc)
     _know(core.state.account(account), devices)
-    core.state.applications[app_id] = Application(app_id, account, devices)
+    applications = core.state.applications
+    approved_at = core.clock() + core.options.approval_delay_s
+    number = len(applications) + 1
+    group = _group(payload)
+    applications[app_id] = Application(app_id, number, account, group, devices, approved_at)
     return r.envelope(201, IdData(Id=app_id))
+
+
+def _group(payload: dict[str, Any]) -> Group:
+    """The group's own fields (the body passed every rule)."""
+    return Group(
+        english_name=payload["GroupedEnglishName"],
+        local_name=payload["GroupedLocalName"],
+        country=payload["CountryCode"],
+        province=payload["Province"],
+        frequency=payload.get("GenerationDataFrequency") or "Daily",
+    )
 
 
 def _reference(core: Core, account: str) -> Reference:
@@ -111,3 +136,30 @@ async def get_devices(request: web.Request) -> web.Response:
     if application.account != request[ACCOUNT]:
         return r.error(403, "Forbidden", f"application {app_id} is another account's", "id")
     return r.envelope(200, application.devices)
+
+
+async def get_applications(request: web.Request) -> web.Response:
+    """`GET device-applications`: the account's applications, oldest first, paged."""
+    try:
+        page, per_page = page_params(request)
+    except BadQuery as exc:
+        return r.error(400, INVALID_VALUE, exc.message, exc.field)
+    core = request.app[CORE]
+    now, account = core.clock(), request[ACCOUNT]
+    mine = [a for a in core.state.applications.values() if a.account == account]
+    items, meta = paginate([_listed(a, now) for a in mine], page, per_page)
+    return r.envelope(200, items, meta=meta)
+
+
+def _listed(application: Application, now: float) -> DeviceApplicationItem:
+    group = application.group
+    return DeviceApplicationItem(
+        Id=application.id,
+        GroupedEnglishName=group.english_name,
+        GroupedLocalName=group.local_name,
+        CountryCode=group.country,
+        Province=group.province,
+        GenerationDataFrequency=group.frequency,
+        Status=named(application.status(now)),
+        Inverters=[i for device in application.devices for i in device.Inverters],
+    )

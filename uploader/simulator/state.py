@@ -117,12 +117,47 @@ class Stats:
 
 
 @dataclass(frozen=True, slots=True)
+class Group:
+    """What a grouped-device application says of the group as a whole."""
+
+    english_name: str
+    local_name: str
+    country: str
+    province: str
+    frequency: str  # Daily or Monthly
+
+
+@dataclass(frozen=True, slots=True)
 class Application:
-    """A registered grouped-device application."""
+    """A registered grouped-device application; it is the grouped device issuance names."""
 
     id: str
+    number: int  # in order of registration, from 1
     account: str
+    group: Group
     devices: list[RegisteredDevice]
+    approved_at: float  # InProgress until then, then Approved
+
+    @property
+    def remote_inv_ids(self) -> list[str]:
+        """Every inverter of the group."""
+        return [i.RemoteInvId for device in self.devices for i in device.Inverters]
+
+    def status(self, now: float) -> str:
+        """InProgress, or Approved once `approved_at` has come."""
+        return "Approved" if now >= self.approved_at else "InProgress"
+
+
+@dataclass(slots=True)
+class RecApplication:
+    """A request for issuance: a grouped device's vintage; its status may change later."""
+
+    id: str
+    number: int  # in order of submission, from 1
+    device: Application
+    vintage: tuple[dt.date, dt.date]  # first and last day, as requested
+    quantity_mwh: Decimal
+    status: str = "InProgress"
 
 
 @dataclass(slots=True)
@@ -134,6 +169,7 @@ class SimState:
     stats: Stats = field(default_factory=Stats)
     files: dict[str, str] = field(default_factory=dict)  # uploaded file id -> account
     applications: dict[str, Application] = field(default_factory=dict)
+    rec_applications: dict[str, RecApplication] = field(default_factory=dict)
 
     def account(self, name: str) -> AccountState:
         """The account's state, created on first use."""

@@ -192,3 +192,67 @@ class RegisteredDevice(msgspec.Struct, kw_only=True):
     OwnersDeclarationEndDate: str | None = None
     PercentageRenewable: Decimal | None = None
     Timezone: str | None = None
+
+
+class IssuanceRequest(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """`rec-applications/grouped-device`: a vintage of a registered grouped device."""
+
+    VintageFrom: dt.date
+    VintageTo: dt.date
+    DeviceId: str
+
+
+class Named(msgspec.Struct, kw_only=True):
+    """An enum value as the registry's resources carry it: `{"Value", "Description"}`."""
+
+    Value: str
+    Description: str
+
+
+# Statuses of applications, as the "Query REC applications" page lists them, and how each reads.
+STATUSES = {
+    "Draft": "Draft",
+    "InProgress": "In Progress",
+    "Approved": "Approved",
+    "Rejected": "Rejected",
+    "Withdrawn": "Withdrawn",
+    "ToReSubmit": "To Re-Submit",
+}
+
+
+def named(value: str, descriptions: dict[str, str] = STATUSES) -> Named:
+    """An enum value with its description (the value itself when none is listed)."""
+    return Named(Value=value, Description=descriptions.get(value, value))
+
+
+class DeviceApplicationItem(msgspec.Struct, kw_only=True):
+    """One item of `GET device-applications`: a grouped device, its status and inverters."""
+
+    Id: str
+    GroupedEnglishName: str
+    GroupedLocalName: str
+    CountryCode: str
+    Province: str
+    GenerationDataFrequency: str
+    Status: Named
+    Inverters: list[RegisteredInverter]
+
+
+class RecApplicationItem(msgspec.Struct, kw_only=True):
+    """One item of `GET rec-applications` (the fields of the "Query REC applications" page)."""
+
+    Id: str
+    ApplicationNumber: str
+    DeviceId: str
+    DeviceName: str
+    DeviceUniqueId: str
+    DeviceType: Named
+    CountryCode: str
+    ProvinceCode: str
+    Energy: str
+    FuelType: str
+    Registry: Named
+    Status: Named
+    VintageFrom: dt.date
+    VintageTo: dt.date
+    Quantity: Decimal  # MWh, exact

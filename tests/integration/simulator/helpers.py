@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -11,9 +12,10 @@ from multidict import CIMultiDictProxy
 
 from uploader.simulator import FakeRegistry
 
-from .payloads import ACME_TOKEN
+from .payloads import ACME_TOKEN, registration
 
 PREFIX = "/public/v2"
+REGISTER = "/device-applications/i-rec/grouped"
 SimFactory = Callable[..., Awaitable[FakeRegistry]]
 
 
@@ -71,3 +73,22 @@ class Api:
 def api_for(sim: FakeRegistry, session: aiohttp.ClientSession, token: str = ACME_TOKEN) -> Api:
     """Requests to another simulator (one made with `make_sim`)."""
     return Api(session, sim.url, token)
+
+
+async def file_id(api: Api) -> str:
+    """Upload an ODF and return its id."""
+    form = aiohttp.FormData()
+    pdf = io.BytesIO(b"%PDF-1.4\n")
+    form.add_field("File", pdf, filename="odf.pdf", content_type="application/pdf")
+    answer = await api.post("/documents/devices", data=form)
+    assert answer.status == 201
+    uploaded: str = answer.body["Data"]["Id"]
+    return uploaded
+
+
+async def registered(api: Api) -> str:
+    """Register the seed's payload (its inverter RM1000020003386274014); the application id."""
+    answer = await api.post(REGISTER, json=registration(await file_id(api)))
+    assert answer.status == 201, answer.body
+    app_id: str = answer.body["Data"]["Id"]
+    return app_id

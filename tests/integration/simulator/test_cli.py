@@ -10,6 +10,9 @@ from pathlib import Path
 
 import aiohttp
 
+from uploader.cli import build_parser
+from uploader.commands.simulate import options_from
+
 from .payloads import SEED_BATCH
 
 
@@ -62,3 +65,34 @@ async def test_simulate_refuses_a_bad_rate_with_exit_2() -> None:
     _, err = await process.communicate()
     assert process.returncode == 2
     assert "--account-limit" in err.decode()
+
+
+async def test_simulate_help_lists_every_route() -> None:
+    """`uploader simulate --help` names each route, the issuance ones and the test hooks too."""
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "uploader", "simulate", "--help",
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    out, _ = await process.communicate()
+    assert process.returncode == 0
+    text = out.decode()
+    for route in (
+        "GET  /public/v2/generation-datas",
+        "GET  /public/v2/device-applications",
+        "POST /public/v2/rec-applications/grouped-device",
+        "GET  /public/v2/rec-applications",
+        "POST /_sim/drop-days",
+        "POST /_sim/alter-day",
+    ):
+        assert route in text
+    assert "--bare-token" in text
+    assert "--approval-delay-s" in text
+
+
+def test_simulate_flags_set_the_new_options() -> None:
+    """`--bare-token` and `--approval-delay-s` reach SimOptions; by default both are off."""
+    parser = build_parser("simulate")
+    on = options_from(parser.parse_args(["simulate", "--bare-token", "--approval-delay-s", "5"]))
+    off = options_from(parser.parse_args(["simulate"]))
+    assert (on.bare_token, on.approval_delay_s) == (True, 5.0)
+    assert (off.bare_token, off.approval_delay_s) == (False, 0.0)

@@ -7,10 +7,8 @@ case gets a fresh simulator whose clock stands at the cases' `TODAY`, midnight U
 from __future__ import annotations
 
 import datetime as dt
-import io
 import re
 
-import aiohttp
 import pytest
 
 from tests.documented_cases import TODAY
@@ -19,7 +17,7 @@ from tests.documented_cases.daily import RID
 from tests.documented_cases.registration import LISTED_BRANDS, SEED_FILE_ID, RegistrationCase
 from uploader.simulator import FakeRegistry, ManualClock
 
-from .helpers import Api
+from .helpers import Api, file_id
 from .payloads import ACME
 
 JSON = {"Content-Type": "application/json"}
@@ -37,17 +35,6 @@ def _named(case: RegistrationCase | DailyCase) -> str:
     return case.name
 
 
-async def _uploaded(api: Api) -> str:
-    form = aiohttp.FormData()
-    form.add_field(
-        "File", io.BytesIO(b"%PDF-1.4\n"), filename="odf.pdf", content_type="application/pdf"
-    )
-    answer = await api.post("/documents/devices", data=form)
-    assert answer.status == 201
-    file_id: str = answer.body["Data"]["Id"]
-    return file_id
-
-
 def _naming(body: bytes, file_id: str) -> bytes:
     """The body with the cases' file id replaced by an uploaded one, in the same case."""
     return _SEED_FILE.sub(lambda m: (file_id.upper() if m[0].isupper() else file_id).encode(), body)
@@ -56,7 +43,7 @@ def _naming(body: bytes, file_id: str) -> bytes:
 @pytest.mark.parametrize("case", REGISTRATION_CASES, ids=_named)
 async def test_registration_case_on_the_simulator(api: Api, case: RegistrationCase) -> None:
     """The simulator answers a registration with the documented status, naming its fields."""
-    body = _naming(case.body(), await _uploaded(api))
+    body = _naming(case.body(), await file_id(api))
     answer = await api.post("/device-applications/i-rec/grouped", data=body, headers=JSON)
     verdict = (answer.status, frozenset(answer.fields))
     assert verdict == (case.verdict.status, case.verdict.fields), answer.body["Errors"]

@@ -10,7 +10,7 @@ import pytest
 from uploader.simulator import FakeRegistry, ManualClock
 
 from .helpers import Api, SimFactory, api_for
-from .payloads import ACME, OTHER_TOKEN, batch, day, days
+from .payloads import ACME, OTHER, OTHER_TOKEN, batch, day, days
 
 QUERY = "/generation-datas"
 STATUSES = "/generation-datas/statuses"
@@ -52,6 +52,20 @@ async def test_query_one_inverter(api: Api, sim: FakeRegistry) -> None:
     params = query(RemoteInvId="B", FromDate="2024-01-01", ToDate="2024-01-31")
     answer = await api.get(QUERY, params=params)
     assert [d["RemoteInvId"] for d in answer.body["Data"]] == ["B"]
+
+
+async def test_query_answers_the_accounts_own_data_only(api: Api, sim: FakeRegistry) -> None:
+    """Without RemoteInvId all of the account's inverters, never another account's days."""
+    sim.add_inverter(ACME, "A")
+    sim.add_inverter(OTHER, "THEIRS")
+    await api.post("/generation-datas/batches", json=batch(("A", [day("2024-01-01")])))
+    theirs = api.as_token(OTHER_TOKEN)
+    await theirs.post("/generation-datas/batches", json=batch(("THEIRS", [day("2024-01-01")])))
+    window = query(FromDate="2024-01-01", ToDate="2024-01-31")
+    mine = await api.get(QUERY, params=window)
+    assert [d["RemoteInvId"] for d in mine.body["Data"]] == ["A"]
+    named = await api.get(QUERY, params=window | {"RemoteInvId": "THEIRS"})
+    assert (named.status, named.fields) == (422, ["RemoteInvId"])
 
 
 @pytest.mark.parametrize(

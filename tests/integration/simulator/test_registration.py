@@ -2,38 +2,16 @@
 
 from __future__ import annotations
 
-import io
 from typing import Any
 
-import aiohttp
 import pytest
 
 from uploader.simulator import FakeRegistry
 
-from .helpers import Api
+from .helpers import REGISTER, Api, file_id, registered
 from .payloads import OTHER_TOKEN, batch, day, registration
 
-REGISTER = "/device-applications/i-rec/grouped"
 RID = "RM1000020003386274014"  # the seed's inverter: 10.9 kW, grid connection 2022-05-13
-
-
-async def file_id(api: Api) -> str:
-    """Upload an ODF and return its id."""
-    form = aiohttp.FormData()
-    pdf = io.BytesIO(b"%PDF-1.4\n")
-    form.add_field("File", pdf, filename="odf.pdf", content_type="application/pdf")
-    answer = await api.post("/documents/devices", data=form)
-    assert answer.status == 201
-    uploaded: str = answer.body["Data"]["Id"]
-    return uploaded
-
-
-async def registered(api: Api) -> str:
-    """Register the seed's payload and return the application id."""
-    answer = await api.post(REGISTER, json=registration(await file_id(api)))
-    assert answer.status == 201, answer.body
-    app_id: str = answer.body["Data"]["Id"]
-    return app_id
 
 
 async def test_seed_registration_is_created_and_lists_its_devices(api: Api) -> None:
