@@ -1,8 +1,9 @@
 """Documented cases: an input, the verdict the registry's documentation gives it, and where
 the documentation says so.
 
-The client checks registrations and daily records before it sends them; the simulator
-answers them as the registry would. The two are written independently, so the cases here
+The client checks registrations and daily records before it sends them, and reads the
+residual-mix calendar before it requests issuance; the simulator answers them as the
+registry would. The two are written independently, so the cases here
 run against both (tests/unit/test_documented_cases.py against the client's public rules,
 tests/integration/simulator/test_documented_cases.py against the simulator over HTTP):
 a rule one side misreads fails a case instead of passing silently on both.
@@ -13,7 +14,8 @@ own; it refuses with the same field paths (registration) or names the same field
 records). A case's `source` names the registry page it comes from: the registration page
 ("Register Grouped Device Application"), its Effective Period guideline, the generation
 pages ("Send [Batch] Generation Data for Grouped Device"), the legacy page ("Send
-Generation Data"), or the contract where the pages are silent and the project decided.
+Generation Data"), the REC application page ("Create REC Application for Grouped Device"),
+or the contract where the pages are silent and the project decided.
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ PAGES = (
     "effective period guideline",
     "generation pages",
     "legacy page",
+    "REC application page",
     "contract",
 )
 

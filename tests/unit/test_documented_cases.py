@@ -2,7 +2,8 @@
 
 The same cases run against the simulator over HTTP
 (tests/integration/simulator/test_documented_cases.py); only public names of the client
-are used here, so its modules may move without this file changing.
+are used here, so its modules may move without this file changing. Issuance cases meet
+the client's residual-mix calendar (`uploader.residual_mix`), which it files requests by.
 """
 
 from __future__ import annotations
@@ -16,18 +17,25 @@ import msgspec
 import pytest
 
 from tests.documented_cases import PAGES, TODAY
-from tests.documented_cases.cases import DAILY_CASES, REGISTRATION_CASES, DailyCase
+from tests.documented_cases.cases import (
+    DAILY_CASES,
+    ISSUANCE_CASES,
+    REGISTRATION_CASES,
+    DailyCase,
+    IssuanceCase,
+)
 from tests.documented_cases.daily import RID
 from tests.documented_cases.registration import LISTED_BRANDS, SEED_FILE_ID, RegistrationCase
 from uploader.ingest import Validator
 from uploader.registration import ValidationContext, validate
+from uploader.residual_mix import earliest_claim_date, is_claimable
 
 ACCOUNT = "acme"
 _json = msgspec.json.Decoder(float_hook=Decimal)  # how the client reads payloads and rows
 _RECORD_FIELD = re.compile(r"Data\[(\d+)\]\.(\w+)")
 
 
-def _named(case: RegistrationCase | DailyCase) -> str:
+def _named(case: RegistrationCase | DailyCase | IssuanceCase) -> str:
     return case.name
 
 
@@ -76,9 +84,22 @@ def test_the_client_rounds_by_default_where_the_registry_refuses(case: DailyCase
     assert all(value == value.quantize(Decimal("0.001")) for value in values)
 
 
+@pytest.mark.parametrize("case", ISSUANCE_CASES, ids=_named)
+def test_issuance_case_on_the_client(case: IssuanceCase) -> None:
+    """The client's residual-mix calendar gives the page's earliest day, and so its answer."""
+    assert earliest_claim_date(case.on) == case.earliest
+    whole, part = is_claimable(case.last, case.on), is_claimable(case.first, case.on)
+    assert whole == case.verdict.accepted
+    assert (whole and not part) == (case.warning is not None)
+
+
 def test_every_case_is_named_once_and_cites_a_page() -> None:
     """Case names are unique (they are test ids) and each source starts with a page's name."""
-    cases: list[RegistrationCase | DailyCase] = [*REGISTRATION_CASES, *DAILY_CASES]
+    cases: list[RegistrationCase | DailyCase | IssuanceCase] = [
+        *REGISTRATION_CASES,
+        *DAILY_CASES,
+        *ISSUANCE_CASES,
+    ]
     repeated = [name for name, n in Counter(c.name for c in cases).items() if n > 1]
     assert repeated == []
     assert [c.source for c in cases if c.source.partition(": ")[0] not in PAGES] == []

@@ -12,26 +12,36 @@ import re
 import pytest
 
 from tests.documented_cases import TODAY
-from tests.documented_cases.cases import DAILY_CASES, REGISTRATION_CASES, DailyCase
+from tests.documented_cases.cases import (
+    DAILY_CASES,
+    ISSUANCE_CASES,
+    REGISTRATION_CASES,
+    DailyCase,
+    IssuanceCase,
+)
 from tests.documented_cases.daily import RID
 from tests.documented_cases.registration import LISTED_BRANDS, SEED_FILE_ID, RegistrationCase
 from uploader.simulator import FakeRegistry, ManualClock
 
-from .helpers import Api, file_id
+from .helpers import Api, file_id, registered
 from .payloads import ACME
 
 JSON = {"Content-Type": "application/json"}
 _SEED_FILE = re.compile(re.escape(SEED_FILE_ID.encode()), re.IGNORECASE)
 
 
+def _midnight(day: dt.date) -> float:
+    """Midnight UTC of the day: the same calendar day in the registry's zone and the latest."""
+    return dt.datetime.combine(day, dt.time(), dt.UTC).timestamp()
+
+
 @pytest.fixture
 def clock() -> ManualClock:
-    """The simulator's clock at the cases' today (the latest zone is then on that day too)."""
-    midnight = dt.datetime.combine(TODAY, dt.time(), dt.UTC)
-    return ManualClock(midnight.timestamp())
+    """The simulator's clock at the cases' today."""
+    return ManualClock(_midnight(TODAY))
 
 
-def _named(case: RegistrationCase | DailyCase) -> str:
+def _named(case: RegistrationCase | DailyCase | IssuanceCase) -> str:
     return case.name
 
 
@@ -63,6 +73,22 @@ async def test_daily_case_on_the_simulator(
     answer = await api.post(path, data=body, headers=JSON)
     fields = frozenset(prefix + field for field in case.verdict.fields)
     assert (answer.status, frozenset(answer.fields)) == (case.verdict.status, fields), answer.body
+
+
+@pytest.mark.parametrize("case", ISSUANCE_CASES, ids=_named)
+async def test_issuance_case_on_the_simulator(
+    api: Api, clock: ManualClock, case: IssuanceCase
+) -> None:
+    """A request made on the case's date answers the documented status and warning."""
+    clock.set(_midnight(case.on))
+    device = await registered(api)
+    body = {"VintageFrom": f"{case.first}", "VintageTo": f"{case.last}", "DeviceId": device}
+    answer = await api.post("/rec-applications/grouped-device", json=body)
+    assert (answer.status, frozenset(answer.fields)) == (case.verdict.status, case.verdict.fields)
+    warned = answer.body["Message"] != "Create REC issuance successfully."
+    assert warned == (case.warning is not None or not case.verdict.accepted), answer.body
+    if case.warning is not None:
+        assert answer.body["Message"].endswith(f"You can request to issue REC from {case.warning}.")
 
 
 @pytest.mark.parametrize("code", sorted(LISTED_BRANDS))
