@@ -18,6 +18,7 @@ from typing import Any, Literal
 import msgspec
 
 from uploader.errors import ConfigError
+from uploader.queue.schemes import scheme_of, url_forms
 from uploader.ratespec import RateSpec
 
 ENV_PREFIX = "UPLOADER_"
@@ -272,10 +273,8 @@ def _check(settings: Settings, source: str) -> None:
         raise ConfigError(
             f"{source}: registry.max_records_per_request must be 1..{MAX_RECORDS_PER_REQUEST}"
         )
-    if not settings.queue.startswith(("sqlite:", "redis://", "rediss://", "memory:")):
-        raise ConfigError(
-            f"{source}: queue must be sqlite:PATH, sqlite:///ABS, redis://… or memory:"
-        )
+    if scheme_of(settings.queue) is None:
+        raise ConfigError(f"{source}: queue must be {url_forms()}")
     try:
         parse_listen(settings.server.listen)
     except ConfigError as exc:

@@ -20,7 +20,7 @@ from tests.integration.queue.helpers import LEASE_S, FakeClock, claim, entry, re
 from tests.ports import free_port
 from uploader.errors import ConfigError, QueueError
 from uploader.queue import LedgerEntry, open_queue
-from uploader.queue.redis_queue import RedisQueue
+from uploader.queue.redis import RedisQueue
 
 REPO = Path(__file__).parents[3]
 

@@ -14,7 +14,7 @@ from tests.integration.queue.helpers import LEASE_S, FakeClock, entry, rec
 from uploader.errors import ConfigError, QueueError
 from uploader.queue import open_queue, sqlite_path
 from uploader.queue.base import deadline_of_text
-from uploader.queue.redis_queue import RedisQueue
+from uploader.queue.redis import RedisQueue
 from uploader.queue.sqlite import SQLiteQueue
 from uploader.testing import InMemoryQueue
 
