@@ -1,4 +1,4 @@
-"""Account leases between replicas, against a real Redis server."""
+"""Account leases between replicas, against a real Redis server; and `uploader run` holding them."""
 
 from __future__ import annotations
 
@@ -8,8 +8,12 @@ from collections.abc import AsyncIterator
 import pytest
 import redis.asyncio
 
-from uploader.errors import ConfigError
+from uploader import config
+from uploader.commands.run import serve
+from uploader.errors import ConfigError, QueueError
+from uploader.queue.redis import leases
 from uploader.queue.redis.leases import RedisLeases
+from uploader.simulator import FakeRegistry, SimOptions
 
 TTL_S = 0.6  # short, so expiry and renewal happen within a test
 
@@ -65,3 +69,33 @@ async def test_a_dead_replicas_accounts_are_free_after_the_ttl(
     await asyncio.sleep(TTL_S * 1.2)
     async with later:
         assert await client.get(f"{redis_prefix}:owner:acme") == b"two"
+
+
+async def test_a_running_replica_that_loses_its_leases_stops(
+    client: redis.asyncio.Redis, redis_url: str, redis_prefix: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`uploader run` leases its accounts through the queue; taken over, it stops and says so."""
+    monkeypatch.setattr(leases, "TTL_S", TTL_S)
+    owner = f"{redis_prefix}:owner:acme"
+    async with FakeRegistry(SimOptions(tokens={"acme": "t"})) as sim:
+        settings = config.from_dict(
+            {
+                "queue": f"{redis_url}?prefix={redis_prefix}",
+                "registry": {"base_url": sim.url},
+                "worker": {"idle_poll_s": 0.05, "poll_statuses": False},
+                "server": {"listen": "127.0.0.1:0"},
+                "accounts": [{"id": "acme", "token": "t"}],
+            }
+        )
+        serving = asyncio.create_task(serve(settings, drain=False))
+        try:
+            async with asyncio.timeout(10):  # started, and its account leased
+                while await client.get(owner) is None:
+                    assert not serving.done(), serving
+                    await asyncio.sleep(0.01)
+            await client.set(owner, "another")
+            with pytest.raises(QueueError, match="lost its account leases"):
+                await asyncio.wait_for(serving, timeout=TTL_S * 3)
+        finally:
+            serving.cancel()
+    assert await client.get(owner) == b"another"  # not given back: it is not ours any more

@@ -222,6 +222,19 @@ async def test_a_ledger_batch_id_is_unique_across_replicas(
     assert (counts.sent, counts.leased) == (1, 1)
 
 
+async def test_a_replica_cannot_lease_an_account_another_one_holds(
+    pair: tuple[RedisQueue, RedisQueue],
+) -> None:
+    """Leases through the queue: the second replica is refused, naming the account and holder."""
+    one, two = pair
+    async with one.account_leases(["acme", "bolt"]) as held:
+        with pytest.raises(ConfigError, match=f"'bolt' is served by replica {held.holder}"):
+            async with two.account_leases(["bolt", "cera"]):
+                pass
+    async with two.account_leases(["bolt", "cera"]) as taken:  # given back on exit
+        assert not taken.lost.is_set()
+
+
 def _listening(port: int) -> bool:
     with socket.socket() as probe:
         return probe.connect_ex(("127.0.0.1", port)) == 0

@@ -77,13 +77,13 @@ class RedisLeases(AccountLeases):
         prefix: str,
         accounts: Sequence[str],
         *,
-        ttl_s: float = TTL_S,
+        ttl_s: float | None = None,
         holder: str | None = None,
     ) -> None:
         super().__init__(accounts, holder=holder)
         self._keys = [f"{prefix}:owner:{account}" for account in accounts]
-        self._ttl_ms = str(round(ttl_s * 1000))
-        self._ttl_s = ttl_s
+        self._ttl_s = TTL_S if ttl_s is None else ttl_s  # read here, so tests may shorten it
+        self._ttl_ms = str(round(self._ttl_s * 1000))
         self._renewer: asyncio.Task[None] | None = None
         self._take, self._renew_all, self._give_back = (
             client.register_script(script) for script in (_TAKE, _RENEW, _GIVE_BACK)
