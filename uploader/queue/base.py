@@ -21,13 +21,14 @@ Choices every backend shares (the contract tests hold each backend to them):
   counter, and a record whose batches failed `FAILURES_TO_DEAD` times becomes a dead letter
   instead. The counter is reset when a new value is enqueued or the dead letter is replayed.
   The ledger row keeps the (id, version) of every record its batch carried.
-- `extend` raises QueueError when the lease has already expired.
+- `extend` raises QueueError when the lease has already expired; so does an `ack` under a
+  batch id the ledger already holds.
 - Times are wall-clock seconds from the queue's clock (injectable for tests).
 
 Rule and storage (as saq's `Queue` splits them): each public method of `Queue` is the rule
-(argument checks and shortcuts, the clock, canonical decimal text and deadline keys, reasons
-and thresholds) and calls one `_method` of the backend with those values as parameters. That
-method is the backend's atomic mechanics: one SQLite transaction, or one Lua script.
+(argument checks, the clock, canonical text, deadline keys, reasons, thresholds) and calls one
+`_method`, the backend's atomic mechanics (one SQLite transaction, or one Lua script), with
+those values. The values are in `types`, re-exported here where most modules import them.
 """
 
 from __future__ import annotations
@@ -102,11 +103,8 @@ def deadline_of_text(day: str) -> int:
 
 
 def claim_key(record: QueuedRecord) -> tuple[int, str, str]:
-    """A record's place in the claim order: its day's deadline, its inverter, its day.
-
-    The soonest-closing claim windows go first, and one inverter's days come together and in
-    order.
-    """
+    """A record's place in the claim order: the soonest-closing claim windows first, and one
+    inverter's days together and in order."""
     return (deadline_of_text(record.day), record.remote_inv_id, record.day)
 
 
@@ -294,8 +292,8 @@ class Queue(abc.ABC):
 
     @abc.abstractmethod
     async def _enqueue(self, rows: Iterable[EnqueueRow], now: float) -> int:
-        """Upsert the rows (new or changed ones pending, first enqueued at `now`); how many
-        changed. A key may come twice: the later row wins."""
+        """Upsert (new or changed rows pending, new ones first enqueued at `now`; a key given
+        twice: the later row wins); how many changed."""
 
     @abc.abstractmethod
     async def _claim(
@@ -308,8 +306,8 @@ class Queue(abc.ABC):
     async def _change_lease(
         self, claim: Claim, records: Sequence[QueuedRecord], change: LeaseChange
     ) -> bool:
-        """Extend the claim's lease, or take `records` out of it as `change` says; whether the
-        lease was live. Delivered and Refused records of an expired lease leave pending."""
+        """Extend the lease or take `records` out of it, as `change` says; whether it was live
+        (after it expired, Delivered and Refused records leave pending)."""
 
     @abc.abstractmethod
     async def _dead_letter_rows(self, rows: Sequence[DeadRow], now: float) -> None:
@@ -350,8 +348,8 @@ class Queue(abc.ABC):
 
     @abc.abstractmethod
     async def _requeue_batch(self, batch_id: str, now: float, dead_at: int, reason: str) -> int:
-        """Once per row: each record of the batch whose value is unchanged either counts a
-        failure and is pending again, or (its `dead_at`-th failure) is dead with `reason`."""
+        """Once per row: each unchanged record of the batch counts a failure and is pending
+        again, or at its `dead_at`-th failure is dead with `reason`."""
 
     @abc.abstractmethod
     async def _prune_ledger(self, older_than: float) -> int:
