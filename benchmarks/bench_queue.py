@@ -137,7 +137,7 @@ def _redis() -> bool:
 
 async def _redis_round(records: Sequence[Record], accounts: list[str]) -> tuple[float, float]:
     """Enqueue then drain under a fresh prefix: (enqueue seconds, drain seconds)."""
-    from uploader.queue.redis_queue import RedisQueue
+    from uploader.queue.redis import RedisQueue
 
     prefix = f"bench-{uuid.uuid4().hex[:8]}"
     make: Callable[[], Queue] = functools.partial(RedisQueue, REDIS_URL, prefix=prefix)

@@ -19,7 +19,7 @@ from pathlib import Path
 import aiohttp
 
 from uploader.config import RegistrySettings
-from uploader.queue.sqlite_store import CACHE_KIB
+from uploader.queue.sqlite.connection import CACHE_KIB
 
 BATCH = 3000  # rows per read and delete, as a claim of 3000 records
 CONNECTIONS = RegistrySettings().connections  # the product's keep-alive connections

@@ -21,11 +21,26 @@ from uploader.push import batcher
 from uploader.push.events import BatchDetails
 from uploader.push.service import Uploader
 from uploader.queue import open_queue
-from uploader.queue.sqlite_store import Store
+from uploader.queue.sqlite.books import Books
+from uploader.queue.sqlite.records import Records
+from uploader.queue.types import Delivered, Extended, Refused, Returned
 from uploader.registry.client import RegistryClient
 
 LIFTED = "100000000/1s"  # limits so high they never bind
-STORE_OPS = ("claim", "ack", "release", "reject", "extend", "next_available_at", "in_flight")
+_CHANGES: dict[type, str] = {
+    Delivered: "queue.ack",
+    Returned: "queue.release",
+    Refused: "queue.reject",
+    Extended: "queue.extend",
+}
+# The storage methods that run on the queue's thread during a drain, and the name each call
+# is counted under (a lease change by its kind: an ack, a release...).
+STORE_OPS: dict[tuple[Any, str], Callable[..., str]] = {
+    (Records, "claim"): lambda *_: "queue.claim",
+    (Records, "change_lease"): lambda _self, _claim, _records, change: _CHANGES[type(change)],
+    (Books, "availability"): lambda *_: "queue.next_available_at",
+    (Books, "in_flight"): lambda *_: "queue.in_flight",
+}
 
 
 def settings_for(
@@ -71,11 +86,11 @@ def instrumented() -> Iterator[dict[str, float]]:
     """Thread CPU seconds spent in each queue operation and in `batcher.build`, by name."""
     spent: dict[str, float] = defaultdict(float)
     saved: list[tuple[Any, str, Any]] = []
-    for name in STORE_OPS:
-        saved.append((Store, name, getattr(Store, name)))
-        setattr(Store, name, _timed(getattr(Store, name), f"queue.{name}", spent))
+    for (owner, name), key in STORE_OPS.items():
+        saved.append((owner, name, getattr(owner, name)))
+        setattr(owner, name, _timed(getattr(owner, name), key, spent))
     saved.append((batcher, "build", batcher.build))
-    setattr(batcher, "build", _timed(batcher.build, "build", spent))  # noqa: B010
+    setattr(batcher, "build", _timed(batcher.build, lambda *_: "build", spent))  # noqa: B010
     try:
         yield spent
     finally:
@@ -83,7 +98,9 @@ def instrumented() -> Iterator[dict[str, float]]:
             setattr(owner, name, original)
 
 
-def _timed(fn: Callable[..., Any], key: str, spent: dict[str, float]) -> Callable[..., Any]:
+def _timed(
+    fn: Callable[..., Any], key: Callable[..., str], spent: dict[str, float]
+) -> Callable[..., Any]:
     # thread_time: only the calling thread's CPU, so the other thread's work does not leak in.
     @functools.wraps(fn)
     def timed(*args: Any, **kwargs: Any) -> Any:
@@ -91,7 +108,7 @@ def _timed(fn: Callable[..., Any], key: str, spent: dict[str, float]) -> Callabl
         try:
             return fn(*args, **kwargs)
         finally:
-            spent[key] += time.thread_time() - started
+            spent[key(*args, **kwargs)] += time.thread_time() - started
 
     return timed
 

@@ -19,6 +19,7 @@ import msgspec
 
 from uploader.errors import ConfigError
 from uploader.push.endpoints import ENDPOINTS
+from uploader.queue.schemes import scheme_of, url_forms
 from uploader.registry.ratespec import RateSpec
 
 ENV_PREFIX = "UPLOADER_"
@@ -278,10 +279,8 @@ def _check(settings: Settings, source: str) -> None:
         raise ConfigError(
             f"{source}: registry.max_records_per_request must be 1..{MAX_RECORDS_PER_REQUEST}"
         )
-    if not settings.queue.startswith(("sqlite:", "redis://", "rediss://", "memory:")):
-        raise ConfigError(
-            f"{source}: queue must be sqlite:PATH, sqlite:///ABS, redis://… or memory:"
-        )
+    if scheme_of(settings.queue) is None:
+        raise ConfigError(f"{source}: queue must be {url_forms()}")
     try:
         parse_listen(settings.server.listen)
     except ConfigError as exc:

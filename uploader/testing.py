@@ -1,5 +1,5 @@
 """Helpers for the tests of code that uses the uploader: an in-memory queue."""
 
-from uploader.queue.memory import InMemoryQueue
+from uploader.queue.sqlite import InMemoryQueue
 
 __all__ = ["InMemoryQueue"]

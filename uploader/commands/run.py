@@ -16,8 +16,8 @@ from uploader.observe import logs
 from uploader.observe.metrics import Metrics
 from uploader.push.service import Uploader
 from uploader.queue import open_queue
+from uploader.queue.leases import AccountLeases
 from uploader.registry.client import RegistryClient
-from uploader.replicas import AccountLeases, leases_for
 
 log = structlog.get_logger("uploader.run")
 
@@ -68,7 +68,7 @@ async def serve(config: Settings, *, drain: bool, confirm: bool = False) -> int:
     async with (
         open_queue(config.queue) as queue,
         RegistryClient.from_settings(config) as client,
-        leases_for(config.queue, sorted(config.account_ids)) as leases,
+        queue.account_leases(sorted(config.account_ids)) as leases,
     ):
         metrics = Metrics(config.account_ids)
         client.response_hooks.append(metrics.observe_request)
@@ -83,11 +83,9 @@ async def serve(config: Settings, *, drain: bool, confirm: bool = False) -> int:
 
 
 async def _run_while_held(
-    uploader: Uploader, leases: AccountLeases | None, *, drain: bool, confirm: bool
+    uploader: Uploader, leases: AccountLeases, *, drain: bool, confirm: bool
 ) -> int:
     """Run the uploader; a replica that loses its account leases stops, and says so."""
-    if leases is None:
-        return await uploader.run(drain=drain, confirm=confirm)
 
     async def stop_when_lost() -> None:
         await leases.lost.wait()

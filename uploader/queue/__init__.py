@@ -1,18 +1,23 @@
-"""The durable queue: one interface, a backend chosen by URL.
+"""The durable queue: one interface, a backend chosen by URL (the table is `schemes.SCHEMES`).
 
-- `memory:` an in-memory queue (tests, the Python API; nothing survives the process)
+- `memory:` an SQLite queue in memory (tests, the Python API; nothing survives the process)
 - `sqlite:relative/path.db`, `sqlite:///absolute/path.db` the embedded default
 - `redis://[user:password@]host:port/db[?prefix=NAME]` (or `rediss://`, TLS) one queue shared
   by several replicas; keys under `NAME:` (default `uploader:`); needs the `redis` extra
+
+Layout: `base` states the rules once (`Queue`), `types` holds the values it hands out,
+`leases` who may serve which accounts; each backend is a sub-package (`sqlite`, `redis`) with
+its storage mechanics beside its SQL or Lua. Importing this package loads neither sqlite3 nor
+redis-py: a backend is imported when a queue of its scheme is made (`InMemoryQueue` on first
+use of the name).
 """
 
-from __future__ import annotations
+import importlib as _importlib
+import typing as _typing
 
-import time
-from collections.abc import Callable as _Callable
-
-from uploader.errors import ConfigError as _ConfigError
-from uploader.queue.base import (
+from uploader.queue.base import Queue
+from uploader.queue.schemes import open_queue, sqlite_path
+from uploader.queue.types import (
     AccountCounts,
     Claim,
     DeadLetter,
@@ -21,11 +26,14 @@ from uploader.queue.base import (
     FlagCounts,
     LedgerEntry,
     LedgerRow,
-    Queue,
     QueueCounts,
     QueuedRecord,
 )
-from uploader.queue.memory import InMemoryQueue
+
+if _typing.TYPE_CHECKING:
+    from uploader.queue.sqlite import InMemoryQueue
+
+_LAZY = {"InMemoryQueue": "uploader.queue.sqlite"}  # sqlite3 only when used
 
 __all__ = [
     "AccountCounts",
@@ -45,29 +53,8 @@ __all__ = [
 ]
 
 
-def sqlite_path(url: str) -> str:
-    """The file of a `sqlite:` URL: `sqlite:///abs/q.db` (or `sqlite:/abs/q.db`) is absolute,
-    `sqlite:rel/q.db` relative to the working directory; `sqlite://x` names no file."""
-    rest = url.removeprefix("sqlite:")
-    if rest.startswith("///"):
-        return rest[2:]
-    if rest.startswith("//") or not rest:
-        raise _ConfigError(
-            f"queue: {url!r}: write sqlite:relative/path.db or sqlite:///absolute/path.db"
-        )
-    return rest
-
-
-def open_queue(url: str, *, clock: _Callable[[], float] = time.time) -> Queue:
-    """The queue a URL names, not yet open (use it as an async context manager)."""
-    if url == "memory:":
-        return InMemoryQueue(clock=clock)
-    if url.startswith("sqlite:"):
-        from uploader.queue.sqlite import SQLiteQueue  # sqlite3 only when used
-
-        return SQLiteQueue(sqlite_path(url), clock=clock)
-    if url.startswith(("redis://", "rediss://")):
-        from uploader.queue.redis_queue import RedisQueue  # redis-py only when used
-
-        return RedisQueue(url, clock=clock)
-    raise _ConfigError(f"queue: {url!r} is not memory:, sqlite:PATH, sqlite:///ABS or redis://…")
+def __getattr__(name: str) -> _typing.Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(_importlib.import_module(module), name)

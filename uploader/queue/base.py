@@ -1,4 +1,4 @@
-"""The queue's interface and the types it hands out; every backend implements `Queue`.
+"""The queue's interface and its rules, stated once; a backend supplies only the storage.
 
 States a record goes through: pending -> leased (until the lease expires) -> sent, or dead
 (with a reason). A lease that is not acked before it expires returns its records to pending,
@@ -18,26 +18,58 @@ Choices every backend shares (the contract tests hold each backend to them):
   meanwhile they count as pending.
 - `requeue_batch` (the registry reported the batch's processing Failed) makes its records
   pending again, once per batch (a repeated call does nothing); each record keeps a failure
-  counter, and a record whose batch fails a second time becomes a dead letter instead. The
-  counter is reset when a new value is enqueued or the dead letter is replayed. The ledger
-  row keeps the (id, version) of every record its batch carried.
-- `extend` raises QueueError when the lease has already expired.
-- Times are wall-clock seconds from the backend's clock (injectable for tests).
+  counter, and a record whose batches failed `FAILURES_TO_DEAD` times becomes a dead letter
+  instead. The counter is reset when a new value is enqueued or the dead letter is replayed.
+  The ledger row keeps the (id, version) of every record its batch carried.
+- `extend` raises QueueError when the lease has already expired; so does an `ack` under a
+  batch id the ledger already holds.
+- Times are wall-clock seconds from the queue's clock (injectable for tests).
+
+Rule and storage (as saq's `Queue` splits them): each public method of `Queue` is the rule
+(argument checks, the clock, canonical text, deadline keys, reasons, thresholds) and calls one
+`_method`, the backend's atomic mechanics (one SQLite transaction, or one Lua script), with
+those values. The values are in `types`, re-exported here where most modules import them.
 """
 
 from __future__ import annotations
 
 import abc
 import datetime as dt
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from types import TracebackType
+from typing import TYPE_CHECKING, Self
 
 import msgspec
 
-from uploader.records import Flag, Record
+from uploader.errors import QueueError
+from uploader.queue.types import (
+    AccountCounts,
+    Claim,
+    DeadLetter,
+    DeadRow,
+    Delivered,
+    EnqueueResult,
+    EnqueueRow,
+    Extended,
+    FlagCounts,
+    LeaseChange,
+    LedgerEntry,
+    LedgerRow,
+    QueueCounts,
+    QueuedRecord,
+    Refused,
+    Returned,
+)
+from uploader.records import Record, canonical
 from uploader.residual_mix import claim_deadline
 
+if TYPE_CHECKING:
+    from uploader.queue.leases import AccountLeases  # asyncio: not for `import uploader.config`
+
 __all__ = [
+    "FAILED_TWICE",
+    "FAILURES_TO_DEAD",
     "AccountCounts",
     "Claim",
     "DeadLetter",
@@ -49,145 +81,14 @@ __all__ = [
     "Queue",
     "QueueCounts",
     "QueuedRecord",
+    "claim_key",
     "deadline_key",
+    "deadline_of_text",
 ]
 
+FAILURES_TO_DEAD = 2  # Failed reports of a record's batches that make it a dead letter
 FAILED_TWICE = "the registry reported the processing of this record's batch Failed twice"
-
-
-class QueuedRecord(msgspec.Struct, frozen=True, gc=False, array_like=True):
-    """A record as a claim hands it out: values as canonical decimal text.
-
-    Array-like: the SQLite backend stores each pending record in this form, as a JSON array.
-    """
-
-    id: int  # backend row id
-    version: int  # bumped each time an enqueue changes the value
-    remote_inv_id: str
-    day: str  # "YYYY-MM-DD"
-    period_kwh: str
-    accumulated_kwh: str
-    attempts: int  # claims this value has had, this one included
-    first_enqueued_at: float  # wall-clock seconds
-
-
-class Claim(msgspec.Struct, frozen=True):
-    """Records of one account leased to one worker until `lease_until`."""
-
-    lease_id: str
-    account: str
-    records: list[QueuedRecord]
-    lease_until: float
-
-
-class LedgerEntry(msgspec.Struct, frozen=True):
-    """What `ack` writes to the ledger for a delivered batch."""
-
-    batch_id: str
-    account: str
-    records: int
-    sent_at: float
-    http_status: int
-    process_id: int | None
-    endpoint: str
-
-
-class LedgerRow(LedgerEntry, frozen=True):
-    """A ledger row as read back: the entry, with the processing status the registry reported."""
-
-    status: str | None = None
-    status_at: float | None = None
-
-
-class EnqueueResult(msgspec.Struct, frozen=True):
-    """How many records an enqueue made pending, and how many it found unchanged."""
-
-    changed: int
-    unchanged: int
-
-
-class DeadRow(msgspec.Struct, frozen=True, kw_only=True):
-    """An input row refused at ingest, kept as a dead letter (it cannot be replayed)."""
-
-    raw: str
-    source: str  # "file.csv:17" or "ingest:<request id>:<line>"
-    reason: str
-    account: str | None = None
-
-
-class DeadLetter(msgspec.Struct, frozen=True, kw_only=True):
-    """A dead letter: a rejected record, or a raw input row refused at ingest."""
-
-    id: int
-    account: str | None
-    reason: str
-    source: str | None
-    at: float  # when it became a dead letter
-    replayable: bool  # a record that can be queued again (raw rows cannot)
-    remote_inv_id: str | None = None
-    day: str | None = None
-    period_kwh: str | None = None
-    accumulated_kwh: str | None = None
-    raw: str | None = None
-
-
-class FlagCounts(msgspec.Struct):
-    """Stored records carrying each flag."""
-
-    before_claimable: int = 0
-    accumulated_falls: int = 0
-
-
-class AccountCounts(msgspec.Struct):
-    """Counts of one account (or the total)."""
-
-    pending: int = 0
-    leased: int = 0
-    sent: int = 0
-    dead: int = 0
-    flagged: FlagCounts = msgspec.field(default_factory=FlagCounts)
-    oldest_pending_at: float | None = None
-
-    def add(self, other: AccountCounts) -> None:
-        """Fold another account's counts into these."""
-        self.pending += other.pending
-        self.leased += other.leased
-        self.sent += other.sent
-        self.dead += other.dead
-        self.flagged.before_claimable += other.flagged.before_claimable
-        self.flagged.accumulated_falls += other.flagged.accumulated_falls
-        self.oldest_pending_at = earliest(self.oldest_pending_at, other.oldest_pending_at)
-
-
-class QueueCounts(msgspec.Struct):
-    """Counts per account and in total; dead letters without an account count in total only."""
-
-    accounts: dict[str, AccountCounts]
-    total: AccountCounts
-    unattributed_dead: int = 0
-
-    @classmethod
-    def build(cls, accounts: dict[str, AccountCounts], unattributed_dead: int) -> QueueCounts:
-        """Sum the accounts into the total."""
-        total = AccountCounts(dead=unattributed_dead)
-        for counts in accounts.values():
-            total.add(counts)
-        return cls(dict(sorted(accounts.items())), total, unattributed_dead)
-
-
-def earliest(a: float | None, b: float | None) -> float | None:
-    """The earlier of two optional times."""
-    if a is None:
-        return b
-    return a if b is None else min(a, b)
-
-
-def flag_counts(flags: int, count: int, into: FlagCounts) -> None:
-    """Add `count` records carrying `flags` to the per-flag counts."""
-    if flags & int(Flag.BEFORE_CLAIMABLE):
-        into.before_claimable += count
-    if flags & int(Flag.ACCUMULATED_FALLS):
-        into.accumulated_falls += count
+DAY_CACHE = 100_000  # days whose text and deadline key an enqueue remembers
 
 
 def deadline_key(day: dt.date) -> int:
@@ -201,10 +102,23 @@ def deadline_of_text(day: str) -> int:
     return deadline_key(dt.date.fromisoformat(day))
 
 
-class Queue(abc.ABC):
-    """The durable queue: async, and an async context manager that opens and closes it."""
+def claim_key(record: QueuedRecord) -> tuple[int, str, str]:
+    """A record's place in the claim order: the soonest-closing claim windows first, and one
+    inverter's days together and in order."""
+    return (deadline_of_text(record.day), record.remote_inv_id, record.day)
 
-    async def __aenter__(self) -> Queue:
+
+class Queue(abc.ABC):
+    """The durable queue: async, and an async context manager that opens and closes it.
+
+    `clock` gives wall-clock seconds (injectable for tests).
+    """
+
+    def __init__(self, *, clock: Callable[[], float] = time.time) -> None:
+        self._clock = clock
+        self._days: dict[dt.date, tuple[str, int]] = {}
+
+    async def __aenter__(self) -> Self:
         await self.open()
         return self
 
@@ -216,76 +130,111 @@ class Queue(abc.ABC):
     ) -> None:
         await self.close()
 
-    async def open(self) -> None:  # noqa: B027  (backends without resources need nothing)
-        """Acquire the backend's resources (connection, thread)."""
+    @classmethod
+    @abc.abstractmethod
+    def from_url(cls, url: str, *, clock: Callable[[], float] = time.time) -> Self:
+        """The queue a URL of this backend's scheme names (see `schemes.SCHEMES`)."""
 
-    async def close(self) -> None:  # noqa: B027
+    @abc.abstractmethod
+    async def open(self) -> None:
+        """Acquire the backend's resources (connection, thread); a second call does nothing."""
+
+    @abc.abstractmethod
+    async def close(self) -> None:
         """Release them."""
 
     @abc.abstractmethod
+    def account_leases(self, accounts: Sequence[str]) -> AccountLeases:
+        """The leases this process takes before it serves `accounts` (see `leases`)."""
+
+    # -- records in and out ----------------------------------------------------------------
+
     async def enqueue(self, records: Sequence[Record]) -> EnqueueResult:
         """Upsert records by key; see the module docstring for the semantics."""
+        if not records:
+            return EnqueueResult(0, 0)
+        changed = await self._enqueue(self._rows(records), self._clock())
+        return EnqueueResult(changed, len(records) - changed)
 
-    @abc.abstractmethod
+    def _rows(self, records: Sequence[Record]) -> Iterator[EnqueueRow]:
+        # Lazy, so a backend computes them where it stores them (SQLite: off the event loop).
+        days = self._days
+        for r in records:
+            day, deadline = days.get(r.day) or self._day(r.day)
+            yield (r.account, r.remote_inv_id, day, canonical(r.period_kwh),
+                   canonical(r.accumulated_kwh), r.flags, r.source, deadline)  # fmt: skip
+
+    def _day(self, day: dt.date) -> tuple[str, int]:
+        if len(self._days) > DAY_CACHE:
+            self._days.clear()
+        entry = self._days[day] = (day.isoformat(), deadline_key(day))
+        return entry
+
     async def claim(
         self, account: str, limit: int, lease_s: float, *, one_inverter: bool = False
     ) -> Claim | None:
         """Lease up to `limit` claimable records of one account, or None when there are none.
 
-        Order: (claim deadline of the day, remote_inv_id, day), so the soonest-closing claim
-        windows go first and one inverter's days come together and in order. With
-        `one_inverter`, only the first inverter's records of the first deadline.
+        They come in `claim_key` order; with `one_inverter`, only the first inverter's records
+        of the first deadline.
         """
+        if limit <= 0:
+            return None
+        now = self._clock()
+        until = now + lease_s
+        found = await self._claim(account, limit, one_inverter, now, until)
+        if found is None:
+            return None
+        lease_id, records = found
+        return Claim(lease_id, account, records, until)
 
-    @abc.abstractmethod
     async def ack(self, claim: Claim, records: Sequence[QueuedRecord], entry: LedgerEntry) -> None:
-        """The registry accepted these records: end their lease and write the ledger row."""
+        """The registry accepted these records: end their lease and write the ledger row.
 
-    @abc.abstractmethod
+        QueueError when the batch id is already in the ledger.
+        """
+        await self._change_lease(claim, records, Delivered(entry))
+
     async def release(
         self, claim: Claim, records: Sequence[QueuedRecord], delay_s: float = 0.0
     ) -> None:
         """Back to pending, claimable again after `delay_s`."""
+        until = self._clock() + delay_s if delay_s > 0 else None
+        await self._change_lease(claim, records, Returned(until))
 
-    @abc.abstractmethod
     async def reject(self, claim: Claim, rejections: Sequence[tuple[QueuedRecord, str]]) -> None:
         """Make records dead letters with a reason (a value re-enqueued since stays pending)."""
+        records = [record for record, _ in rejections]
+        reasons = [reason for _, reason in rejections]
+        await self._change_lease(claim, records, Refused(reasons, self._clock()))
 
-    @abc.abstractmethod
     async def extend(self, claim: Claim, lease_s: float) -> Claim:
         """Push the lease's expiry to now + `lease_s`; QueueError if it already expired."""
+        now = self._clock()
+        until = now + lease_s
+        if not await self._change_lease(claim, claim.records, Extended(now, until)):
+            raise QueueError(f"lease {claim.lease_id} has expired")
+        return msgspec.structs.replace(claim, lease_until=until)
 
-    @abc.abstractmethod
+    # -- dead letters ----------------------------------------------------------------------
+
     async def dead_letter_rows(self, rows: Sequence[DeadRow]) -> None:
         """Keep rows refused at ingest; the same row from the same source is kept once."""
+        if rows:
+            await self._dead_letter_rows(rows, self._clock())
 
-    @abc.abstractmethod
-    async def accounts_pending(self) -> list[str]:
-        """Accounts with records claimable now, sorted."""
-
-    @abc.abstractmethod
-    async def next_available_at(self, account: str) -> float | None:
-        """When the account's earliest pending record is claimable (<= now: already)."""
-
-    @abc.abstractmethod
-    async def counts(self) -> QueueCounts:
-        """Counts per account and state, by aggregates: nothing loads the whole queue."""
-
-    @abc.abstractmethod
-    async def in_flight(self) -> int:
-        """Records under unexpired leases."""
-
-    @abc.abstractmethod
     async def list_dead(
         self, *, account: str | None = None, limit: int = 100, after_id: int = 0
     ) -> list[DeadLetter]:
         """Dead letters in id order, after `after_id` (keyset pagination)."""
+        if limit <= 0:
+            return []
+        return await self._list_dead(account, limit, after_id)
 
-    @abc.abstractmethod
     async def replay_dead(self, *, account: str | None = None) -> int:
         """Queue the dead records again; raw ingest rows stay. Returns how many were queued."""
+        return await self._replay_dead(account)
 
-    @abc.abstractmethod
     async def purge_dead(self, *, before: float | None = None) -> int:
         """Forget dead letters (those older than `before`); returns how many.
 
@@ -293,22 +242,115 @@ class Queue(abc.ABC):
         pending again (a stale claim's rejection raced a new claim) stays queued. Expired
         leases are reaped first.
         """
+        return await self._purge_dead(before, self._clock())
 
-    @abc.abstractmethod
+    # -- reading the state -----------------------------------------------------------------
+
+    async def accounts_pending(self) -> list[str]:
+        """Accounts with records claimable now, sorted."""
+        now = self._clock()
+        return sorted(a for a, at in (await self._availability(None, now)).items() if at <= now)
+
+    async def next_available_at(self, account: str) -> float | None:
+        """When the account's earliest pending record is claimable (<= now: already)."""
+        return (await self._availability(account, self._clock())).get(account)
+
+    async def in_flight(self) -> int:
+        """Records under unexpired leases."""
+        return await self._in_flight(self._clock())
+
+    async def counts(self) -> QueueCounts:
+        """Counts per account and state, by aggregates: nothing loads the whole queue."""
+        per, unattributed = await self._counts(self._clock())
+        return QueueCounts.build(per, unattributed)
+
+    # -- the ledger ------------------------------------------------------------------------
+
     async def ledger_awaiting_status(self, account: str, limit: int) -> list[LedgerRow]:
         """Oldest first: batches with a ProcessId and no final status (Success or Failed)."""
+        if limit <= 0:
+            return []
+        return await self._ledger_awaiting(account, limit)
 
-    @abc.abstractmethod
     async def set_ledger_status(self, batch_id: str, status: str) -> None:
         """Record the processing status the registry reported for a batch."""
+        await self._set_ledger_status(batch_id, status, self._clock())
 
-    @abc.abstractmethod
     async def requeue_batch(self, batch_id: str) -> int:
-        """The batch's processing Failed: its records pending again (dead on a second failure).
+        """The batch's processing Failed: its records pending again (dead on a further failure).
 
         Returns how many became pending. Records changed since the batch are left alone.
         """
+        reason = f"{FAILED_TWICE} (batch {batch_id})"
+        return await self._requeue_batch(batch_id, self._clock(), FAILURES_TO_DEAD, reason)
 
-    @abc.abstractmethod
     async def prune_ledger(self, older_than: float) -> int:
         """Delete ledger rows sent before `older_than`; returns how many."""
+        return await self._prune_ledger(older_than)
+
+    # -- storage: each is one transaction (or one script) -----------------------------------
+
+    @abc.abstractmethod
+    async def _enqueue(self, rows: Iterable[EnqueueRow], now: float) -> int:
+        """Upsert (new or changed rows pending, new ones first enqueued at `now`; a key given
+        twice: the later row wins); how many changed."""
+
+    @abc.abstractmethod
+    async def _claim(
+        self, account: str, limit: int, one_inverter: bool, now: float, until: float
+    ) -> tuple[str, list[QueuedRecord]] | None:
+        """Reap expired leases, then lease the first `limit` pending records (attempts
+        counted) until `until`: the lease id and the records, or None."""
+
+    @abc.abstractmethod
+    async def _change_lease(
+        self, claim: Claim, records: Sequence[QueuedRecord], change: LeaseChange
+    ) -> bool:
+        """Extend the lease or take `records` out of it, as `change` says; whether it was live
+        (after it expired, Delivered and Refused records leave pending)."""
+
+    @abc.abstractmethod
+    async def _dead_letter_rows(self, rows: Sequence[DeadRow], now: float) -> None:
+        """Add the rows not kept yet (by source and raw text), dead since `now`."""
+
+    @abc.abstractmethod
+    async def _list_dead(self, account: str | None, limit: int, after_id: int) -> list[DeadLetter]:
+        """A page of dead letters (`limit` > 0)."""
+
+    @abc.abstractmethod
+    async def _replay_dead(self, account: str | None) -> int:
+        """Drop the record letters; their records pending again with failures reset."""
+
+    @abc.abstractmethod
+    async def _purge_dead(self, before: float | None, now: float) -> int:
+        """Reap, then drop the letters and forget their records (unless pending)."""
+
+    @abc.abstractmethod
+    async def _availability(self, account: str | None, now: float) -> dict[str, float]:
+        """Reap, then per account (one, or every one): `now` when it has pending records,
+        else the end of its earliest delayed release; accounts with neither left out."""
+
+    @abc.abstractmethod
+    async def _in_flight(self, now: float) -> int:
+        """Records under claims live at `now`."""
+
+    @abc.abstractmethod
+    async def _counts(self, now: float) -> tuple[dict[str, AccountCounts], int]:
+        """Reap, then the counts per account and the dead letters of no account."""
+
+    @abc.abstractmethod
+    async def _ledger_awaiting(self, account: str, limit: int) -> list[LedgerRow]:
+        """See `ledger_awaiting_status` (`limit` > 0)."""
+
+    @abc.abstractmethod
+    async def _set_ledger_status(self, batch_id: str, status: str, now: float) -> None:
+        """Store the status, at `now`, if the row exists."""
+
+    @abc.abstractmethod
+    async def _requeue_batch(self, batch_id: str, now: float, dead_at: int, reason: str) -> int:
+        """Once per row: each unchanged record of the batch counts a failure and is pending
+        again, or at its `dead_at`-th failure is dead with `reason`."""
+
+    @abc.abstractmethod
+    async def _prune_ledger(self, older_than: float) -> int:
+        """Delete the rows sent before `older_than`."""

@@ -9,7 +9,7 @@ import pytest
 
 from tests.integration.queue.helpers import FakeClock
 from uploader.queue import Queue
-from uploader.queue.redis_queue import RedisQueue
+from uploader.queue.redis import RedisQueue
 from uploader.queue.sqlite import SQLiteQueue
 from uploader.testing import InMemoryQueue
 

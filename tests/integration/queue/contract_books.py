@@ -1,8 +1,11 @@
-"""The queue contract, second half: dead letters, counts and the ledger."""
+"""The queue contract, second half: dead letters, counts, account leases and the ledger."""
 
 from __future__ import annotations
 
+import pytest
+
 from tests.integration.queue.helpers import LEASE_S, START, FakeClock, claim, entry, rec
+from uploader.errors import QueueError
 from uploader.queue import DeadRow, LedgerEntry, Queue
 from uploader.queue.base import FAILED_TWICE
 from uploader.records import Flag
@@ -108,7 +111,27 @@ class BooksContract:
         assert await queue.next_available_at("bolt") == START + 9
         assert await queue.next_available_at("acme") is None  # bolt's delay is not acme's
 
+    # -- account leases -------------------------------------------------------------------
+
+    async def test_account_leases_are_held_while_serving(self, queue: Queue) -> None:
+        """Every backend hands out leases for its accounts; held, they are not lost."""
+        async with queue.account_leases(["acme", "bolt"]) as leases:
+            assert leases.holder
+            assert leases.accounts == ("acme", "bolt")
+            assert not leases.lost.is_set()
+            assert repr(leases).endswith("accounts=2 held>")
+
     # -- the ledger ---------------------------------------------------------------------
+
+    async def test_a_batch_id_is_acked_once(self, queue: Queue) -> None:
+        """A second ack under a batch id already in the ledger is refused and changes nothing."""
+        await queue.enqueue([rec(), rec("INV2")])
+        first, second = await claim(queue, limit=1), await claim(queue, limit=1)
+        await queue.ack(first, first.records, entry("b1", first))
+        with pytest.raises(QueueError):
+            await queue.ack(second, second.records, entry("b1", second))
+        counts = (await queue.counts()).accounts["acme"]
+        assert (counts.sent, counts.leased) == (1, 1)
 
     async def test_ledger_status_and_pruning(self, queue: Queue, clock: FakeClock) -> None:
         """Batches await a final status; set_ledger_status ends that; pruning drops old rows."""

@@ -20,7 +20,7 @@ from tests.integration.queue.helpers import LEASE_S, FakeClock, claim, entry, re
 from tests.ports import free_port
 from uploader.errors import ConfigError, QueueError
 from uploader.queue import LedgerEntry, open_queue
-from uploader.queue.redis_queue import RedisQueue
+from uploader.queue.redis import RedisQueue
 
 REPO = Path(__file__).parents[3]
 
@@ -220,6 +220,19 @@ async def test_a_ledger_batch_id_is_unique_across_replicas(
         await two.ack(second, second.records, LedgerEntry("b1", "acme", 1, 0.0, 200, 1, "batch"))
     counts = (await one.counts()).accounts["acme"]
     assert (counts.sent, counts.leased) == (1, 1)
+
+
+async def test_a_replica_cannot_lease_an_account_another_one_holds(
+    pair: tuple[RedisQueue, RedisQueue],
+) -> None:
+    """Leases through the queue: the second replica is refused, naming the account and holder."""
+    one, two = pair
+    async with one.account_leases(["acme", "bolt"]) as held:
+        with pytest.raises(ConfigError, match=f"'bolt' is served by replica {held.holder}"):
+            async with two.account_leases(["bolt", "cera"]):
+                pass
+    async with two.account_leases(["bolt", "cera"]) as taken:  # given back on exit
+        assert not taken.lost.is_set()
 
 
 def _listening(port: int) -> bool:

@@ -13,7 +13,7 @@ import pytest
 
 from tests.integration.queue.helpers import LEASE_S, START, FakeClock, claim, entry, keys, rec
 from uploader.queue.base import deadline_of_text
-from uploader.queue.redis_queue import RedisQueue
+from uploader.queue.redis import RedisQueue
 
 # Quote, backslash, slash (Lua's JSON encoder escapes it), non-ASCII, a control character,
 # and ids that are prefixes of one another (claim order compares them bytewise).

@@ -14,7 +14,8 @@ from tests.integration.queue.helpers import LEASE_S, FakeClock, entry, rec
 from uploader.errors import ConfigError, QueueError
 from uploader.queue import open_queue, sqlite_path
 from uploader.queue.base import deadline_of_text
-from uploader.queue.redis_queue import RedisQueue
+from uploader.queue.leases import LocalLeases
+from uploader.queue.redis import RedisQueue
 from uploader.queue.sqlite import SQLiteQueue
 from uploader.testing import InMemoryQueue
 
@@ -107,6 +108,14 @@ async def test_open_queue_chooses_the_backend_by_url(
     assert isinstance(open_queue("redis://127.0.0.1:6379/0"), RedisQueue)  # not yet connected
     with pytest.raises(ConfigError, match="is not memory:"):
         open_queue("postgres://x")
+
+
+async def test_a_local_queue_says_it_has_no_accounts_to_share(tmp_path: Path) -> None:
+    """memory: and sqlite: queues hand out LocalLeases explicitly (never None), held at once."""
+    for url in ("memory:", f"sqlite:///{tmp_path / 'q.db'}"):
+        async with open_queue(url) as queue, queue.account_leases(["acme"]) as leases:
+            assert isinstance(leases, LocalLeases)
+            assert not leases.lost.is_set()
 
 
 async def test_a_schema_1_file_is_migrated_with_its_pending_and_leased_records(

@@ -1,4 +1,5 @@
-"""The SQLite backend's connection and plumbing: schema, transactions, accounts, leases.
+"""The SQLite backend's connection: schema, transactions, account ids, and the lease plumbing
+that the record flow (`records`) and the books (`books`) both use.
 
 The layout and why it is shaped this way are described at the top of `queries.sql`.
 Everything here runs on the queue's single thread (see `uploader.queue.sqlite`).
@@ -6,7 +7,6 @@ Everything here runs on the queue's single thread (see `uploader.queue.sqlite`).
 
 from __future__ import annotations
 
-import datetime as dt
 import functools
 import importlib.resources
 import operator
@@ -19,17 +19,16 @@ from typing import Any
 import msgspec
 
 from uploader.errors import QueueError
-from uploader.queue import base
-from uploader.queue.base import Claim, QueuedRecord
+from uploader.queue.base import claim_key
+from uploader.queue.types import Claim, QueuedRecord
 
 SCHEMA_VERSION = 2
 CACHE_KIB = 32 * 1024  # page cache; the enqueue's peak-memory goal is 150 MB in all
 # bytes; 16 KiB pages cut a 1 M-row enqueue's time by ~15 % against 4 KiB (fewer pages to
 # write to the WAL and checkpoint), claims alike or slightly faster.
 PAGE_SIZE = 16384
+MEMORY = ":memory:"  # SQLite's name for a database that lives in the connection
 
-encode = msgspec.msgpack.Encoder().encode
-decode_pairs = msgspec.msgpack.Decoder(list[tuple[int, int]]).decode
 # A lease's records are kept as a claim handed them out: a JSON array of QueuedRecords.
 encode_records = msgspec.json.Encoder().encode
 decode_records = msgspec.json.Decoder(list[QueuedRecord]).decode
@@ -39,7 +38,7 @@ _first_enqueued_at = operator.attrgetter("first_enqueued_at")
 
 
 def _load_queries() -> dict[str, str]:
-    text = importlib.resources.files("uploader.queue").joinpath("queries.sql").read_text()
+    text = importlib.resources.files(__package__ or "").joinpath("queries.sql").read_text()
     parts = re.split(r"^-- (\w+) --$", text, flags=re.MULTILINE)
     return {name: body.strip() for name, body in zip(parts[1::2], parts[2::2], strict=True)}
 
@@ -66,24 +65,24 @@ def _require_json(db: sqlite3.Connection) -> None:
         ) from None
 
 
-class Database:
-    """An open queue file: one connection, with the helpers every operation shares.
+class Connection:
+    """An open queue database: one connection, and the helpers every operation shares.
 
-    Every public operation of a subclass is one transaction (`BEGIN IMMEDIATE`, so
-    concurrent processes wait on the busy timeout instead of failing on a lock upgrade).
+    Every operation is one transaction (`BEGIN IMMEDIATE`, so concurrent processes wait on
+    the busy timeout instead of failing on a lock upgrade).
     """
 
     def __init__(self, path: str, *, synchronous: str, busy_timeout_s: float) -> None:
         self.db = sqlite3.connect(path, isolation_level=None, timeout=busy_timeout_s)
         # Before WAL mode: it takes effect on a new file only (an existing one keeps its own).
+        # In memory (MEMORY) WAL is refused quietly: the journal stays in memory too.
         self.db.execute(f"PRAGMA page_size = {PAGE_SIZE}")
         self.db.execute("PRAGMA journal_mode = WAL")
         self.db.execute(f"PRAGMA synchronous = {synchronous}")
         self.db.execute(f"PRAGMA cache_size = -{CACHE_KIB}")
         self._create_schema()
-        self._ids: dict[str, int] = {}
-        self._names: dict[int, str] = {}
-        self._days: dict[dt.date, tuple[str, int]] = {}
+        self.ids: dict[str, int] = {}  # account name -> id
+        self.names: dict[int, str] = {}
 
     def close(self) -> None:
         """Close the connection."""
@@ -118,7 +117,8 @@ class Database:
         self.db.execute("COMMIT")
 
     @contextmanager
-    def _tx(self) -> Iterator[None]:
+    def tx(self) -> Iterator[None]:
+        """One transaction around the block: committed, or rolled back if it raises."""
         self.db.execute("BEGIN IMMEDIATE")
         try:
             yield
@@ -127,28 +127,33 @@ class Database:
             raise
         self.db.execute("COMMIT")
 
-    def _one(self, name: str, params: Sequence[Any] = ()) -> Any:
+    def one(self, name: str, params: Sequence[Any] = ()) -> Any:
+        """The first column of the first row of a named query, or None."""
         row = self.db.execute(Q[name], params).fetchone()
         return None if row is None else row[0]
 
-    def _account(self, name: str, *, create: bool = False) -> int | None:
-        account_id = self._ids.get(name)
+    def account(self, name: str, *, create: bool = False) -> int | None:
+        """An account's id (made first with `create`), or None when it has none."""
+        account_id = self.ids.get(name)
         if account_id is None:
             if create:
                 self.db.execute(Q["account_add"], (name,))
-            account_id = self._one("account_id", (name,))
+            account_id = self.one("account_id", (name,))
             if account_id is not None:
-                self._ids[name] = account_id
-                self._names[account_id] = name
+                self.ids[name] = account_id
+                self.names[account_id] = name
         return account_id
 
-    def _day(self, day: dt.date) -> tuple[str, int]:
-        if len(self._days) > 100_000:
-            self._days.clear()
-        entry = self._days[day] = (day.isoformat(), base.deadline_key(day))
-        return entry
+    def account_of(self, claim: Claim) -> int:
+        """The id of a claim's account, which exists since it was claimed."""
+        account_id = self.account(claim.account)
+        if account_id is None:
+            raise QueueError(f"unknown account {claim.account!r} in a claim")
+        return account_id
 
-    def _add_lease(
+    # -- leases ----------------------------------------------------------------------------
+
+    def add_lease(
         self,
         account_id: int,
         until: float,
@@ -163,18 +168,19 @@ class Database:
         lease_id: int = self.db.execute(Q["lease_add"], params).lastrowid  # type: ignore[assignment]
         return lease_id
 
-    def _reap(self, now: float) -> None:
+    def reap(self, now: float) -> None:
         """Expired leases (and delays that ran out) put their records back into pending."""
         for lease_id, blob in self.db.execute(Q["leases_expired"], (now,)).fetchall():
-            self._repend(decode_records(blob))
+            self.repend(decode_records(blob))
             self.db.execute(Q["lease_delete"], (lease_id,))
 
-    def _repend(self, records: Sequence[QueuedRecord]) -> None:
+    def repend(self, records: Sequence[QueuedRecord]) -> None:
+        """Leased records pending again, one attempt further."""
         # Only where the value is still the one leased: a changed value is pending already.
         params = [(r.attempts, r.first_enqueued_at, r.id, r.version) for r in records]
         self.db.executemany(Q["repend"], params)
 
-    def _take(self, claim: Claim, records: Sequence[QueuedRecord]) -> list[QueuedRecord] | None:
+    def take(self, claim: Claim, records: Sequence[QueuedRecord]) -> list[QueuedRecord] | None:
         """Remove records from their lease; None when the lease is gone (it expired)."""
         lease_id = int(claim.lease_id)
         row = self.db.execute(Q["lease_get"], (lease_id,)).fetchone()
@@ -192,16 +198,7 @@ class Database:
             self.db.execute(Q["lease_delete"], (lease_id,))
         return taken
 
-    def _unpend(self, account_id: int, records: Sequence[QueuedRecord]) -> None:
+    def unpend(self, account_id: int, records: Sequence[QueuedRecord]) -> None:
         """After an expired lease: take the same values out of pending again."""
-        params = [
-            (account_id, base.deadline_of_text(r.day), r.remote_inv_id, r.day, r.version)
-            for r in records
-        ]
+        params = [(account_id, *claim_key(r), r.version) for r in records]
         self.db.executemany(Q["unpend"], params)
-
-    def _account_of(self, claim: Claim) -> int:
-        account_id = self._account(claim.account)
-        if account_id is None:
-            raise QueueError(f"unknown account {claim.account!r} in a claim")
-        return account_id

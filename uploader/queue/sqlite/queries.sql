@@ -1,4 +1,4 @@
--- The SQLite backend's statements, one `-- name --` section each (loaded by sqlite.py).
+-- The SQLite backend's statements, one `-- name --` section each (loaded by connection.py).
 --
 -- Layout: `records` holds every value ever enqueued (keyed by account, inverter and day) and is
 -- what an enqueue compares with; `pending` holds the claimable ones in claim order, so a claim
@@ -233,6 +233,10 @@ SELECT 1 FROM pending WHERE account = ? LIMIT 1
 
 -- next_released --
 SELECT min(until) FROM leases WHERE account = ? AND released = 1
+
+-- next_released_all --
+SELECT a.name, min(l.until) FROM leases AS l JOIN accounts AS a ON a.id = l.account
+WHERE l.released = 1 GROUP BY l.account
 
 -- count_pending --
 SELECT account, count(*), min(first_enqueued_at) FROM pending GROUP BY account

@@ -1,4 +1,4 @@
-"""The SQLite backend's bookkeeping: dead letters, the ledger, and the counts.
+"""The SQLite backend's books: dead letters, the ledger, and what the state reads.
 
 Run on the queue's single thread; each public method is one transaction (or one read).
 """
@@ -10,25 +10,31 @@ from itertools import starmap
 
 import msgspec
 
-from uploader.queue import base
-from uploader.queue.base import (
+from uploader.queue.sqlite.connection import Connection, Q
+from uploader.queue.types import (
     AccountCounts,
     DeadLetter,
     DeadRow,
     LedgerRow,
-    QueueCounts,
+    earliest,
+    flag_counts,
 )
-from uploader.queue.sqlite_db import Database, Q
+
+__all__ = ["Books"]
 
 
-class Books(Database):
-    """Dead letters, ledger rows and counts of an open queue database."""
+class Books:
+    """Dead letters, ledger rows and counts on an open `Connection`."""
 
-    # -- dead letters --------------------------------------------------------------------
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+        self.db = conn.db
+
+    # -- dead letters ----------------------------------------------------------------------
 
     def dead_letter_rows(self, rows: Sequence[DeadRow], now: float) -> None:
         """Keep refused input rows (the same row from the same source once)."""
-        with self._tx():
+        with self.conn.tx():
             params = [(r.account, r.reason, r.source, now, r.raw) for r in rows]
             self.db.executemany(Q["dead_raw"], params)
 
@@ -43,7 +49,7 @@ class Books(Database):
 
     def replay_dead(self, account: str | None) -> int:
         """Dead records pending again; raw rows stay."""
-        with self._tx():
+        with self.conn.tx():
             self.db.execute(Q["replay_reset_failures"], (account, account))
             self.db.execute(Q["replay_dead"], (account, account))
             replayed: int = self.db.execute(Q["replay_forget"], (account, account)).rowcount
@@ -51,61 +57,60 @@ class Books(Database):
 
     def purge_dead(self, before: float | None, now: float) -> int:
         """Forget dead letters, and the records behind them (unless pending again)."""
-        with self._tx():
-            self._reap(now)
+        with self.conn.tx():
+            self.conn.reap(now)
             self.db.execute(Q["purge_records"], (before, before))
             purged: int = self.db.execute(Q["purge_dead"], (before, before)).rowcount
         return purged
 
-    # -- reading the state ---------------------------------------------------------------
+    # -- reading the state -----------------------------------------------------------------
 
-    def accounts_pending(self, now: float) -> list[str]:
-        """Accounts with claimable records."""
-        with self._tx():
-            self._reap(now)
-        return [name for (name,) in self.db.execute(Q["accounts_pending"])]
-
-    def next_available_at(self, account: str, now: float) -> float | None:
-        """`now` when something is claimable, else when a delayed release runs out."""
-        with self._tx():
-            self._reap(now)
-        account_id = self._account(account)
+    def availability(self, account: str | None, now: float) -> dict[str, float]:
+        """`now` for accounts with pending records, else when their first delay runs out."""
+        with self.conn.tx():
+            self.conn.reap(now)
+        if account is None:
+            ready: dict[str, float] = dict(self.db.execute(Q["next_released_all"]))
+            ready.update((name, now) for (name,) in self.db.execute(Q["accounts_pending"]))
+            return ready
+        account_id = self.conn.account(account)
         if account_id is None:
-            return None
-        if self._one("has_pending", (account_id,)):
-            return now
-        released: float | None = self._one("next_released", (account_id,))
-        return released
+            return {}
+        if self.conn.one("has_pending", (account_id,)):
+            return {account: now}
+        released: float | None = self.conn.one("next_released", (account_id,))
+        return {} if released is None else {account: released}
 
     def in_flight(self, now: float) -> int:
         """Records under unexpired leases."""
-        count: int = self._one("in_flight", (now,))
+        count: int = self.conn.one("in_flight", (now,))
         return count
 
-    def counts(self, now: float) -> QueueCounts:
-        """Aggregates per account; see `QueueCounts`."""
-        with self._tx():
-            self._reap(now)
+    def counts(self, now: float) -> tuple[dict[str, AccountCounts], int]:
+        """Aggregates per account, and the dead letters of no account."""
+        with self.conn.tx():
+            self.conn.reap(now)
             per: dict[str, AccountCounts] = {}
             for account_id, name, sent in self.db.execute(Q["count_sent"]):
-                self._names[account_id] = name
+                self.conn.names[account_id] = name
                 per[name] = AccountCounts(sent=sent)
             self._count_pending(per, now)
             unattributed = self._count_dead(per)
             for account_id, flags, count in self.db.execute(Q["count_flagged"]):
-                base.flag_counts(flags, count, per[self._names[account_id]].flagged)
-        return QueueCounts.build(per, unattributed)
+                flag_counts(flags, count, per[self.conn.names[account_id]].flagged)
+        return per, unattributed
 
     def _count_pending(self, per: dict[str, AccountCounts], now: float) -> None:
+        names = self.conn.names
         for account_id, count, oldest in self.db.execute(Q["count_pending"]):
-            counts = per[self._names[account_id]]
+            counts = per[names[account_id]]
             counts.pending += count
-            counts.oldest_pending_at = base.earliest(counts.oldest_pending_at, oldest)
+            counts.oldest_pending_at = earliest(counts.oldest_pending_at, oldest)
         for account_id, released, count, oldest in self.db.execute(Q["count_leases"], (now,)):
-            counts = per[self._names[account_id]]
+            counts = per[names[account_id]]
             if released:
                 counts.pending += count
-                counts.oldest_pending_at = base.earliest(counts.oldest_pending_at, oldest)
+                counts.oldest_pending_at = earliest(counts.oldest_pending_at, oldest)
             else:
                 counts.leased += count
 
@@ -118,11 +123,11 @@ class Books(Database):
                 per.setdefault(name, AccountCounts()).dead += count
         return unattributed
 
-    # -- the ledger ----------------------------------------------------------------------
+    # -- the ledger ------------------------------------------------------------------------
 
-    def ledger_awaiting_status(self, account: str, limit: int) -> list[LedgerRow]:
+    def ledger_awaiting(self, account: str, limit: int) -> list[LedgerRow]:
         """Batches whose processing status is not final yet, oldest first."""
-        account_id = self._account(account)
+        account_id = self.conn.account(account)
         if account_id is None:
             return []
         rows = self.db.execute(Q["ledger_awaiting"], (account_id, limit)).fetchall()
@@ -130,11 +135,11 @@ class Books(Database):
 
     def set_ledger_status(self, batch_id: str, status: str, now: float) -> None:
         """Remember the status the registry reported."""
-        with self._tx():
+        with self.conn.tx():
             self.db.execute(Q["ledger_status"], (status, now, batch_id))
 
     def prune_ledger(self, older_than: float) -> int:
         """Delete ledger rows older than the retention."""
-        with self._tx():
+        with self.conn.tx():
             pruned: int = self.db.execute(Q["ledger_prune"], (older_than,)).rowcount
         return pruned

@@ -1,16 +1,14 @@
 """The Redis backend's plumbing: the URL, the connection, the scripts.
 
-Imported only when a `redis://` queue is opened, so redis-py is needed only then. The key
-layout and why it is shaped this way are described at the top of `redis_scripts.lua`.
+Imported only when a `redis://` queue is made, so redis-py is needed only then. The key
+layout and why it is shaped this way are described at the top of `scripts.lua`.
 """
 
 from __future__ import annotations
 
 import importlib.resources
 import re
-import time
 import urllib.parse
-from collections.abc import Callable
 from typing import Any, NamedTuple
 
 from uploader.errors import ConfigError, QueueError
@@ -80,8 +78,8 @@ def _masked(parts: urllib.parse.SplitResult) -> str:
 
 
 def _load_scripts() -> dict[str, str]:
-    """Each section of redis_scripts.lua, the `common` helpers in front."""
-    text = importlib.resources.files("uploader.queue").joinpath("redis_scripts.lua").read_text()
+    """Each section of scripts.lua, the `common` helpers in front."""
+    text = importlib.resources.files(__package__ or "").joinpath("scripts.lua").read_text()
     parts = re.split(r"^-- (\w+) --$", text, flags=re.MULTILINE)
     sections = dict(zip(parts[1::2], parts[2::2], strict=True))
     common = sections.pop("common")
@@ -102,25 +100,24 @@ def optional(value: object | None) -> str:
 
 
 class RedisConnection:
-    """A queue's client, its scripts and its clock; every operation is one script call."""
+    """A queue's client and its scripts; every operation is one script call."""
 
-    def __init__(
-        self, url: str, *, prefix: str | None = None, clock: Callable[[], float] = time.time
-    ) -> None:
-        self._target = parse_url(url, prefix)
-        self._clock = clock
+    def __init__(self, url: str, *, prefix: str | None = None) -> None:
+        self.target = parse_url(url, prefix)
         self._client: aioredis.Redis | None = None
         self._scripts: dict[str, AsyncScript] = {}
 
-    def __repr__(self) -> str:
-        target, name = self._target, type(self).__name__
-        opened = self._client is not None
-        return f"<{name} url={target.shown!r} prefix={target.prefix!r} open={opened}>"
+    def describe(self) -> str:
+        """The URL (password masked), the prefix and whether it is open, for reprs."""
+        target, opened = self.target, self._client is not None
+        return f"url={target.shown!r} prefix={target.prefix!r} open={opened}"
 
     @property
-    def prefix(self) -> str:
-        """Every key of this queue starts with `prefix:`."""
-        return self._target.prefix
+    def client(self) -> aioredis.Redis:
+        """The open client (a pool of connections)."""
+        if self._client is None:
+            raise QueueError("the queue is not open")
+        return self._client
 
     async def open(self) -> None:
         """Connect, check the server keeps what it is given, and load the scripts."""
@@ -128,12 +125,12 @@ class RedisConnection:
             return
         try:
             client = aioredis.Redis.from_url(
-                self._target.url,
+                self.target.url,
                 socket_connect_timeout=CONNECT_TIMEOUT_S,
                 socket_timeout=COMMAND_TIMEOUT_S,
             )
         except (TypeError, ValueError) as exc:  # an option redis-py does not know
-            raise ConfigError(f"queue: {self._target.shown!r}: {exc}") from None
+            raise ConfigError(f"queue: {self.target.shown!r}: {exc}") from None
         try:
             await client.ping()
             await self._check_eviction(client)
@@ -145,7 +142,7 @@ class RedisConnection:
         except BaseException as exc:
             await client.aclose()
             if isinstance(exc, RedisError):
-                raise QueueError(f"queue {self._target.shown}: cannot use Redis: {exc}") from exc
+                raise QueueError(f"queue {self.target.shown}: cannot use Redis: {exc}") from exc
             raise
         self._client = client
 
@@ -157,7 +154,7 @@ class RedisConnection:
         policy = memory.get("maxmemory_policy")
         if policy in EVICTING:
             raise QueueError(
-                f"queue {self._target.shown}: the server's maxmemory-policy {policy} may evict "
+                f"queue {self.target.shown}: the server's maxmemory-policy {policy} may evict "
                 "queued records; use noeviction (or a volatile-* policy)"
             )
 
@@ -167,13 +164,13 @@ class RedisConnection:
         if client is not None:
             await client.aclose()
 
-    async def _run(self, name: str, *args: Any) -> Any:
+    async def run(self, name: str, *args: Any) -> Any:
         """Run one script with the prefix in front of `args`; QueueError when it fails."""
         if self._client is None:
             raise QueueError("the queue is not open")
         try:
-            return await self._scripts[name](args=[self._target.prefix, *args])
+            return await self._scripts[name](args=[self.target.prefix, *args])
         except ResponseError as exc:  # the script refused: its message says why
             raise QueueError(str(exc)) from exc
         except RedisError as exc:
-            raise QueueError(f"queue {self._target.shown}: {exc}") from exc
+            raise QueueError(f"queue {self.target.shown}: {exc}") from exc

@@ -1,34 +1,32 @@
 """Replicas sharing one Redis queue: each account is served by one replica at a time.
 
-The limiter keeps each account's budget in the process (a slot frees one window after the
-response, which needs the exact response times), so two replicas sending for one account
-would each spend the whole budget and draw 429s. A replica therefore leases its accounts
-before it serves them: one Redis key per account holding the replica's id, all taken in one
-script or none, renewed every third of their time to live. A replica that finds one of its
-accounts leased by another refuses to start and names the holder; a replica that cannot renew
-(Redis gone, or the key taken over after a freeze) sets `lost`, and `uploader run` stops
-taking batches. A replica that dies lets its leases run out after `ttl_s`, and a restarted
-one takes them again.
+Why accounts are leased at all is in `uploader.queue.leases`. Here a replica leases its
+accounts before it serves them: one Redis key per account (`PREFIX:owner:ACCOUNT`) holding the
+replica's id, all taken in one script or none, renewed every third of their time to live. A
+replica that finds one of its accounts leased by another refuses to start and names the
+holder; a replica that cannot renew (Redis gone, or the key taken over after a freeze) sets
+`lost`, and `uploader run` stops taking batches. A replica that dies lets its leases run out
+after `ttl_s`, and a restarted one takes them again.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
-import socket
 import time
-import uuid
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import Sequence
 from types import TracebackType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Self
 
 import structlog
 
 from uploader.errors import ConfigError
+from uploader.queue.leases import AccountLeases
 
 if TYPE_CHECKING:
     import redis.asyncio
+
+__all__ = ["TTL_S", "RedisLeases"]
 
 log = structlog.get_logger("uploader.replicas")
 
@@ -70,35 +68,8 @@ return 0
 """
 
 
-@contextlib.asynccontextmanager
-async def leases_for(
-    queue_url: str, accounts: Sequence[str]
-) -> AsyncIterator[AccountLeases | None]:
-    """The leases of `accounts` when the queue is shared (Redis), else None (nothing to share)."""
-    if not queue_url.startswith(("redis://", "rediss://")):
-        yield None
-        return
-    # Imported here: only a Redis queue needs redis-py (opening the queue said so if missing).
-    import redis.asyncio as aioredis
-
-    from uploader.queue.redis_conn import parse_url
-
-    target = parse_url(queue_url)
-    client = aioredis.Redis.from_url(target.url)
-    try:
-        async with AccountLeases(client, target.prefix, accounts) as leases:
-            yield leases
-    finally:
-        await client.aclose()
-
-
-def replica_id() -> str:
-    """This process's id as other replicas see it: host, pid and a random part."""
-    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
-
-
-class AccountLeases:
-    """The leases of one replica's accounts; an async context manager around serving them."""
+class RedisLeases(AccountLeases):
+    """The leases of one replica's accounts, as keys in the queue's Redis."""
 
     def __init__(
         self,
@@ -106,24 +77,19 @@ class AccountLeases:
         prefix: str,
         accounts: Sequence[str],
         *,
-        ttl_s: float = TTL_S,
+        ttl_s: float | None = None,
         holder: str | None = None,
     ) -> None:
-        self.holder = holder or replica_id()
-        self.lost = asyncio.Event()
+        super().__init__(accounts, holder=holder)
         self._keys = [f"{prefix}:owner:{account}" for account in accounts]
-        self._ttl_ms = str(round(ttl_s * 1000))
-        self._ttl_s = ttl_s
+        self._ttl_s = TTL_S if ttl_s is None else ttl_s  # read here, so tests may shorten it
+        self._ttl_ms = str(round(self._ttl_s * 1000))
         self._renewer: asyncio.Task[None] | None = None
         self._take, self._renew_all, self._give_back = (
             client.register_script(script) for script in (_TAKE, _RENEW, _GIVE_BACK)
         )
 
-    def __repr__(self) -> str:
-        state = "lost" if self.lost.is_set() else "held"
-        return f"<AccountLeases holder={self.holder!r} accounts={len(self._keys)} {state}>"
-
-    async def __aenter__(self) -> AccountLeases:
+    async def __aenter__(self) -> Self:
         conflict = await self._take(keys=self._keys, args=[self.holder, self._ttl_ms])
         if conflict:
             key, holder, ttl_ms = (_text(part) for part in conflict)

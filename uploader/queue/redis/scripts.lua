@@ -1,4 +1,4 @@
--- The Redis backend's scripts, one `-- name --` section each (loaded by redis_conn.py).
+-- The Redis backend's scripts, one `-- name --` section each (loaded by connection.py).
 --
 -- Every operation is one script, so it is atomic: two replicas never claim the same record, and
 -- a crash between two operations leaves whole ones only. `common` is prepended to every other
@@ -235,13 +235,15 @@ local function take(id, account, rids)
 end
 
 -- Settled records (acked or rejected) leave their lease; after the lease expired, the same
--- values leave pending instead.
+-- values leave pending instead. Returns 1 when the lease was live, else 0.
 local function settle(id, account, rids, versions)
-    if take(id, account, rids) == nil then
-        for i, rid in ipairs(rids) do
-            unpend(account, rid, versions[i])
-        end
+    if take(id, account, rids) ~= nil then
+        return 1
     end
+    for i, rid in ipairs(rids) do
+        unpend(account, rid, versions[i])
+    end
+    return 0
 end
 
 local function drop_letter(id)
@@ -425,21 +427,23 @@ return {id, '[' .. table.concat(records, ',') .. ']'}
 
 -- ack --
 -- ARGV: prefix, account, lease id, records acked, batch id, sent_at, the entry's record count,
--- http status, process id (optional), endpoint, the acked [[id,version],...].
+-- http status, process id (optional), endpoint, the acked [[id,version],...]. Returns 1 when
+-- the lease was live, else 0.
 local account, id, n, batch = ARGV[2], ARGV[3], tonumber(ARGV[4]), ARGV[5]
 local sent_at, pid, items = ARGV[6], optional(ARGV[9]), ARGV[11]
 local ledger = key('batch', batch)
 if redis.call('EXISTS', ledger) == 1 then
     return redis.error_reply('batch ' .. batch .. ' is already in the ledger')
 end
-if redis.call('HLEN', key('lease', id)) == n then
+local live = 1
+if n > 0 and redis.call('HLEN', key('lease', id)) == n then
     drop_lease(id, false, account)  -- the common case: the whole claim, no per-record work
 else
     local rids, versions = {}, {}
     for rid, version in string.gmatch(items, '%[(%d+),(%d+)%]') do
         rids[#rids + 1], versions[#versions + 1] = rid, version
     end
-    settle(id, account, rids, versions)
+    live = settle(id, account, rids, versions)
 end
 local waiting = string.format('%016d', redis.call('HINCRBY', P .. ':seq', 'batch', 1)) .. batch
 redis.call('HSET', ledger, 'a', account, 'n', ARGV[7], 'sa', sent_at, 'hs', ARGV[8], 'ep', ARGV[10], 'items', items, 'w', waiting)
@@ -449,24 +453,28 @@ if pid then
     redis.call('ZADD', key('awaiting', account), sent_at, waiting)
 end
 redis.call('HINCRBY', P .. ':sent', account, ARGV[4])
-return n
+return live
 
 -- release --
--- ARGV: prefix, account, lease id, until ('' releases at once), record ids...
+-- ARGV: prefix, account, lease id, until ('' releases at once), record ids... Returns 1 when
+-- the lease was live, else 0.
 local account, id, release_until = ARGV[2], ARGV[3], ARGV[4]
 local rids = {}
 for i = 5, #ARGV do
     rids[#rids + 1] = ARGV[i]
 end
 local taken = take(id, account, rids)
-if not taken or #taken == 0 then
+if not taken then
     return 0
+end
+if #taken == 0 then
+    return 1
 end
 if release_until == '' then
     for _, json in ipairs(taken) do
         repend_leased(account, json)
     end
-    return #taken
+    return 1
 end
 local oldest = first_of(taken[1])
 for _, json in ipairs(taken) do
@@ -479,21 +487,21 @@ local held = new_lease(account, taken)
 redis.call('HSET', key('leaseinfo', held), 'o', oldest)
 redis.call('ZADD', P .. ':delayed', release_until, held)
 redis.call('ZADD', key('held', account), release_until, held)
-return #taken
+return 1
 
 -- reject --
--- ARGV: prefix, account, lease id, now, then per record: id, version, reason.
+-- ARGV: prefix, account, lease id, now, then per record: id, version, reason. Returns 1 when
+-- the lease was live, else 0.
 local account, id, now = ARGV[2], ARGV[3], ARGV[4]
 local rids, versions, reasons = {}, {}, {}
 for i = 5, #ARGV, 3 do
     rids[#rids + 1], versions[#versions + 1], reasons[#reasons + 1] = ARGV[i], ARGV[i + 1], ARGV[i + 2]
 end
-settle(id, account, rids, versions)
-local dead = 0
+local live = settle(id, account, rids, versions)
 for i, rid in ipairs(rids) do
-    dead = dead + dead_record(account, rid, versions[i], reasons[i], now)
+    dead_record(account, rid, versions[i], reasons[i], now)
 end
-return dead
+return live
 
 -- extend --
 -- ARGV: prefix, lease id, now, until. Returns 0 when the lease has expired (or is gone).
@@ -506,8 +514,9 @@ redis.call('ZADD', P .. ':live', 'XX', lease_until, id)
 return 1
 
 -- requeue_batch --
--- ARGV: prefix, batch id, now, the reason of a second failure. Returns how many are pending.
-local batch, now, reason = ARGV[2], ARGV[3], ARGV[4]
+-- ARGV: prefix, batch id, now, the failure that makes a record dead (its count), the reason
+-- it is dead. Returns how many are pending.
+local batch, now, dead_at, reason = ARGV[2], ARGV[3], tonumber(ARGV[4]), ARGV[5]
 local ledger = key('batch', batch)
 local b = redis.call('HMGET', ledger, 'a', 'items', 'rq')
 if not b[1] or b[3] then
@@ -518,7 +527,7 @@ local account, requeued, dead = b[1], 0, 0
 for rid, version in string.gmatch(b[2], '%[(%d+),(%d+)%]') do
     local r = redis.call('HMGET', key('record', rid), 'v', 'x')
     if r[1] == version then
-        if r[2] ~= '0' then
+        if tonumber(r[2]) + 1 >= dead_at then
             dead = dead + dead_record(account, rid, version, reason, now)
         elseif repend_fresh(account, rid, version) == 1 then
             redis.call('HINCRBY', key('record', rid), 'x', 1)
@@ -576,10 +585,10 @@ end
 return replayed
 
 -- purge_dead --
--- ARGV: prefix, before ('' for all), the most letters to purge in this call, now.
-reap(ARGV[4])  -- a record back from an expired lease is pending: forget_record keeps it
+-- ARGV: prefix, before ('' for all), now, the most letters to purge in this call.
+reap(ARGV[3])  -- a record back from an expired lease is pending: forget_record keeps it
 local newest = ARGV[2] == '' and '+inf' or '(' .. ARGV[2]
-local letters = redis.call('ZRANGEBYSCORE', P .. ':letters:at', '-inf', newest, 'LIMIT', 0, ARGV[3])
+local letters = redis.call('ZRANGEBYSCORE', P .. ':letters:at', '-inf', newest, 'LIMIT', 0, ARGV[4])
 for _, id in ipairs(letters) do
     local d = redis.call('HMGET', key('letter', id), 'rid', 'a')
     if d[1] then
@@ -589,25 +598,24 @@ for _, id in ipairs(letters) do
 end
 return #letters
 
--- accounts_pending --
--- ARGV: prefix, now. Returns the accounts with claimable records (unsorted).
-reap(ARGV[2])
-local ready = {}
-for _, account in ipairs(redis.call('SMEMBERS', P .. ':accounts')) do
-    if redis.call('EXISTS', key('pending', account)) == 1 then
-        ready[#ready + 1] = account
+-- availability --
+-- ARGV: prefix, now, account (optional: every account). Returns {account, at, ...}: `at` is
+-- now where the account has pending records, else the end of its earliest delay; accounts
+-- with neither are left out.
+local now, only = ARGV[2], optional(ARGV[3])
+reap(now)
+local found = {}
+for _, account in ipairs(only and {only} or redis.call('SMEMBERS', P .. ':accounts')) do
+    local at = now
+    if redis.call('EXISTS', key('pending', account)) == 0 then
+        at = redis.call('ZRANGE', key('held', account), 0, 0, 'WITHSCORES')[2]
+    end
+    if at then
+        found[#found + 1] = account
+        found[#found + 1] = at
     end
 end
-return ready
-
--- next_available_at --
--- ARGV: prefix, account, now. Returns now, the end of the earliest delay, or false.
-local account, now = ARGV[2], ARGV[3]
-reap(now)
-if redis.call('EXISTS', key('pending', account)) == 1 then
-    return now
-end
-return redis.call('ZRANGE', key('held', account), 0, 0, 'WITHSCORES')[2] or false
+return found
 
 -- in_flight --
 -- ARGV: prefix, now. Records under unexpired claims.

@@ -1,0 +1,226 @@
+"""The Redis backend: one queue shared by several processes (replicas) through one Redis.
+
+Every operation is one Lua script (scripts.lua, run with EVALSHA), so it is atomic: two
+replicas never claim the same record, and a process killed at any moment leaves whole
+operations only; its unacked leases expire and their records are pending again. Times come
+from the queue's clock, never from the server. An enqueue goes CHUNK records to a script
+call, so a killed enqueue leaves whole chunks. What the server keeps across its own restart
+is its persistence setting's business (appendonly; see docs/decisions.md).
+
+    queue = "redis://host:6379/0"                 keys under "uploader:"
+    queue = "redis://:password@host:6379/2?prefix=site-a"
+
+Modules: `connection` (URL, client, scripts), `replies` (reading the scripts' answers),
+`leases` (accounts leased to replicas), and `scripts.lua`. Imported only when a Redis queue is
+made: it needs redis-py.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any, Self
+
+import msgspec
+
+from uploader.queue.base import Queue
+from uploader.queue.redis import replies
+from uploader.queue.redis.connection import CHUNK, RedisConnection, optional, text
+from uploader.queue.redis.leases import RedisLeases
+from uploader.queue.types import (
+    AccountCounts,
+    Claim,
+    DeadLetter,
+    DeadRow,
+    Delivered,
+    EnqueueRow,
+    Extended,
+    LeaseChange,
+    LedgerRow,
+    QueuedRecord,
+    Refused,
+    Returned,
+)
+
+__all__ = ["RedisQueue"]
+
+# Ledger rows or dead letters deleted per script call: a big purge must not stall the server
+# for every other replica.
+DELETE_CHUNK = 1000
+
+encode = msgspec.json.Encoder().encode
+pack = msgspec.msgpack.Encoder().encode
+
+
+class RedisQueue(Queue):
+    """The queue in Redis: `redis[s]://[user:password@]host:port/db[?prefix=NAME]`.
+
+    `prefix` (default "uploader", or the URL's) starts every key, so several queues can share
+    a server; `clock` gives wall-clock seconds (injectable for tests).
+    """
+
+    def __init__(
+        self, url: str, *, prefix: str | None = None, clock: Callable[[], float] = time.time
+    ) -> None:
+        super().__init__(clock=clock)
+        self._connection = RedisConnection(url, prefix=prefix)
+
+    @classmethod
+    def from_url(cls, url: str, *, clock: Callable[[], float] = time.time) -> Self:
+        """`redis://` or `rediss://` (TLS), with the prefix in `?prefix=`."""
+        return cls(url, clock=clock)
+
+    def __repr__(self) -> str:
+        return f"<RedisQueue {self._connection.describe()}>"
+
+    @property
+    def prefix(self) -> str:
+        """Every key of this queue starts with `prefix:`."""
+        return self._connection.target.prefix
+
+    def account_leases(self, accounts: Sequence[str]) -> RedisLeases:
+        """Keys in this queue's Redis, one per account (see `leases`); the queue must be open."""
+        return RedisLeases(self._connection.client, self.prefix, accounts)
+
+    async def open(self) -> None:
+        """Connect, check the server keeps what it is given, and load the scripts."""
+        await self._connection.open()
+
+    async def close(self) -> None:
+        """Close the connections."""
+        await self._connection.close()
+
+    async def _run(self, name: str, *args: Any) -> Any:
+        """Every operation goes through here: one script call."""
+        return await self._connection.run(name, *args)
+
+    async def _run_chunked(self, name: str, *args: Any) -> int:
+        """A deleting script, DELETE_CHUNK at a call until it finds fewer; how many in all."""
+        done = 0
+        while True:
+            n: int = await self._run(name, *args, DELETE_CHUNK)
+            done += n
+            if n < DELETE_CHUNK:
+                return done
+
+    # -- records and leases ----------------------------------------------------------------
+
+    async def _enqueue(self, rows: Iterable[EnqueueRow], now: float) -> int:
+        at, changed = text(now), 0
+        for account, group in _by_account(rows).items():
+            for start in range(0, len(group), CHUNK):
+                changed += await self._run(
+                    "enqueue", account, at, _upserts(group[start : start + CHUNK])
+                )
+        return changed
+
+    async def _claim(
+        self, account: str, limit: int, one_inverter: bool, now: float, until: float
+    ) -> tuple[str, list[QueuedRecord]] | None:
+        found = await self._run("claim", account, limit, text(now), text(until), int(one_inverter))
+        if found is None:
+            return None
+        lease_id, records = found
+        return lease_id.decode(), replies.decode_records(records)
+
+    async def _change_lease(
+        self, claim: Claim, records: Sequence[QueuedRecord], change: LeaseChange
+    ) -> bool:
+        lease, account = claim.lease_id, claim.account
+        match change:
+            case Extended(now, until):
+                live = await self._run("extend", lease, text(now), text(until))
+            case Delivered(e):
+                items = encode([(r.id, r.version) for r in records])
+                live = await self._run("ack", account, lease, len(records), e.batch_id,
+                                       text(e.sent_at), e.records, e.http_status,
+                                       optional(e.process_id), e.endpoint, items)  # fmt: skip
+            case Returned(until):
+                held = "" if until is None else text(until)
+                live = await self._run("release", account, lease, held, *[r.id for r in records])
+            case Refused(reasons, at):
+                args: list[str | int] = [account, lease, text(at)]
+                for record, reason in zip(records, reasons, strict=True):
+                    args += (record.id, record.version, reason)
+                live = await self._run("reject", *args)
+        return bool(live)
+
+    async def _requeue_batch(self, batch_id: str, now: float, dead_at: int, reason: str) -> int:
+        requeued: int = await self._run("requeue_batch", batch_id, text(now), dead_at, reason)
+        return requeued
+
+    # -- dead letters ----------------------------------------------------------------------
+
+    async def _dead_letter_rows(self, rows: Sequence[DeadRow], now: float) -> None:
+        at = text(now)
+        for start in range(0, len(rows), CHUNK):
+            args: list[str] = [at]
+            for r in rows[start : start + CHUNK]:
+                args += (optional(r.account), r.source, r.raw, r.reason)
+            await self._run("dead_rows", *args)
+
+    async def _list_dead(self, account: str | None, limit: int, after_id: int) -> list[DeadLetter]:
+        found = await self._run("list_dead", optional(account), limit, after_id)
+        return [replies.dead_letter(row) for row in found]
+
+    async def _replay_dead(self, account: str | None) -> int:
+        replayed: int = await self._run("replay_dead", optional(account))
+        return replayed
+
+    async def _purge_dead(self, before: float | None, now: float) -> int:
+        return await self._run_chunked(
+            "purge_dead", "" if before is None else text(before), text(now)
+        )
+
+    # -- reading the state -----------------------------------------------------------------
+
+    async def _availability(self, account: str | None, now: float) -> dict[str, float]:
+        found: list[bytes] = await self._run("availability", text(now), optional(account))
+        return {name.decode(): float(at) for name, at in zip(found[::2], found[1::2], strict=True)}
+
+    async def _in_flight(self, now: float) -> int:
+        n: int = await self._run("in_flight", text(now))
+        return n
+
+    async def _counts(self, now: float) -> tuple[dict[str, AccountCounts], int]:
+        unattributed, found = await self._run("counts", text(now))
+        return replies.account_counts(found), int(unattributed)
+
+    # -- the ledger ------------------------------------------------------------------------
+
+    async def _ledger_awaiting(self, account: str, limit: int) -> list[LedgerRow]:
+        found = await self._run("ledger_awaiting", account, limit)
+        return [replies.ledger_row(account, row) for row in found]
+
+    async def _set_ledger_status(self, batch_id: str, status: str, now: float) -> None:
+        await self._run("ledger_status", batch_id, status, text(now))
+
+    async def _prune_ledger(self, older_than: float) -> int:
+        return await self._run_chunked("prune_ledger", text(older_than))
+
+
+def _by_account(rows: Iterable[EnqueueRow]) -> dict[str, list[EnqueueRow]]:
+    """The rows of each account, in their order (a key enqueued twice: the last wins)."""
+    groups: dict[str, list[EnqueueRow]] = {}
+    for row in rows:
+        group = groups.get(row[0])
+        if group is None:
+            group = groups[row[0]] = []
+        group.append(row)
+    return groups
+
+
+def _upserts(rows: Sequence[EnqueueRow]) -> bytes:
+    """One msgpack array of strings, six per record: claim key, the JSON of inverter and day,
+    the values, the flags, the source (see the script).
+
+    One argument, not six per record: redis-py packs each argument in Python, which cost more
+    than everything else an enqueue does on this side. The claim key's deadline has 8 digits:
+    fixed width, so members compare bytewise in claim order.
+    """
+    fields: list[str] = []
+    extend = fields.extend
+    for _, inverter, day, period, accumulated, flags, source, deadline in rows:
+        extend((f"{deadline:08d}\0{inverter}\0{day}", encode((inverter, day))[1:-1].decode(),
+                period, accumulated, str(int(flags)), optional(source)))  # fmt: skip
+    return pack(fields)
