@@ -224,6 +224,10 @@ def test_dead_letters_can_be_listed_replayed_and_purged(cli: Cli, tmp_path: Path
     assert "replayed 0 records" in replay.out
     assert "5 rows refused at ingest cannot be replayed" in replay.out
     assert cli("dead-letter", "purge", "--before", "yesterday").code == 2
+    assert (
+        "not a date in the form YYYY-MM-DD"
+        in cli("dead-letter", "purge", "--before", "20240101").err
+    )
     assert "purged 0 dead letters" in cli("dead-letter", "purge", "--before", DAY[0]).out
     assert "purged 5 dead letters" in cli("dead-letter", "purge").out
     assert cli("dead-letter", "list", "--json").json() == []

@@ -75,3 +75,16 @@ def test_run_without_accounts_is_a_configuration_error(tmp_path: Path) -> None:
     )
     assert result.returncode == 2
     assert "no account is configured" in result.stderr
+
+
+@pytest.mark.parametrize(
+    "given", ["20240101", "2024-1-01", "2024-01-0١", "2024-02-30", " 2024-01-01"]
+)
+def test_earliest_claim_date_takes_only_yyyy_mm_dd(
+    given: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`--on` must be a calendar date written YYYY-MM-DD in ASCII digits; else exit 2 naming it."""
+    assert cli.main(["earliest-claim-date", "--on", given]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert f"--on: {given!r} is not a date in the form YYYY-MM-DD" in captured.err
