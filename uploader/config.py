@@ -11,6 +11,7 @@ import json
 import os
 import re
 import tomllib
+import urllib.parse
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
@@ -162,6 +163,10 @@ class Settings(Base):
         known = ", ".join(a.id for a in self.accounts) or "none"
         raise ConfigError(f"unknown account {account_id!r} (configured: {known})")
 
+    def __repr__(self) -> str:
+        accounts = [a.id for a in self.accounts]
+        return f"Settings(queue={mask_url(self.queue)!r}, accounts={accounts!r})"
+
     @property
     def account_ids(self) -> frozenset[str]:
         """The configured account ids."""
@@ -173,28 +178,52 @@ def load(
 ) -> Settings:
     """Read the file (`path`, else `$UPLOADER_CONFIG`, else `./uploader.toml`) and the env.
 
-    A missing default file is an empty configuration; a missing named file is an error.
+    A missing default file is an empty configuration; a missing named file is an error. An
+    error in a value set by an `UPLOADER_*` variable names the variable, not the file.
     """
     env = os.environ if env is None else env
+    file = config_file(path, env)
+    raw = _read_toml(file) if file is not None else {}
+    overrides = _apply_env(raw, env)
+    return from_dict(raw, source=str(file) if file is not None else "environment", env=overrides)
+
+
+def config_file(path: str | os.PathLike[str] | None, env: Mapping[str, str]) -> Path | None:
+    """The file `load` reads; None when none is named and ./uploader.toml does not exist."""
     named = path or env.get(f"{ENV_PREFIX}CONFIG")
     file = Path(named or DEFAULT_PATH)
-    raw: dict[str, Any] = {}
     if file.exists():
-        raw = _read_toml(file)
-    elif named:
+        return file
+    if named:
         raise ConfigError(f"configuration file {file} does not exist (--config / UPLOADER_CONFIG)")
-    _apply_env(raw, env)
-    return from_dict(raw, source=str(file) if file.exists() else "environment")
+    return None
 
 
-def from_dict(raw: Mapping[str, Any], source: str = "configuration") -> Settings:
-    """Decode and check a configuration mapping."""
+def from_dict(
+    raw: Mapping[str, Any], source: str = "configuration", env: Mapping[str, str] | None = None
+) -> Settings:
+    """Decode and check a configuration mapping; `env` maps keys set by a variable to it."""
+    origin = _Origin(source, env or {})
     try:
         settings = msgspec.convert(raw, Settings, strict=False)
     except msgspec.ValidationError as exc:
-        raise ConfigError(f"{source}: {_key_message(exc)}") from None
-    _check(settings, source)
+        raise origin.error(*_key_message(exc)) from None
+    _check(settings, origin)
     return settings
+
+
+class _Origin:
+    """Who set a key: the variable that overrode it (or a table above it), else the file."""
+
+    def __init__(self, source: str, env: Mapping[str, str]) -> None:
+        self.source = source
+        self.env = env
+
+    def error(self, key: str, message: str) -> ConfigError:
+        """The error of a key, prefixed by where its value came from."""
+        setters = [k for k in self.env if key == k or key.startswith((f"{k}.", f"{k}["))]
+        where = self.env[max(setters, key=len)] if setters else self.source
+        return ConfigError(f"{where}: {key}: {message}")
 
 
 def _read_toml(file: Path) -> dict[str, Any]:
@@ -207,13 +236,15 @@ def _read_toml(file: Path) -> dict[str, Any]:
         raise ConfigError(f"{file}: cannot read: {exc.strerror}") from None
 
 
-def _apply_env(raw: dict[str, Any], env: Mapping[str, str]) -> None:
+def _apply_env(raw: dict[str, Any], env: Mapping[str, str]) -> dict[str, str]:
     """`UPLOADER_REGISTRY__BASE_URL=x` sets `registry.base_url`; JSON for lists and tables.
 
     A variable the file names as a secret's source (`token_env = "UPLOADER_TOKEN"`) holds that
-    secret, not a setting, even when its name starts with the prefix.
+    secret, not a setting, even when its name starts with the prefix. Returns each key set
+    and the variable that set it.
     """
     secret_sources = set(_env_names(raw))
+    overrides: dict[str, str] = {}
     for name, value in env.items():
         if not name.startswith(ENV_PREFIX) or name == f"{ENV_PREFIX}CONFIG":
             continue
@@ -227,6 +258,8 @@ def _apply_env(raw: dict[str, Any], env: Mapping[str, str]) -> None:
                 raise ConfigError(f"{name}: {'.'.join(keys)} is not a table")
             node = child
         node[keys[-1]] = _env_value(value)
+        overrides[".".join(keys)] = name
+    return overrides
 
 
 def _env_names(node: Any) -> list[str]:
@@ -248,18 +281,17 @@ def _env_value(value: str) -> Any:
     return value
 
 
-def _key_message(exc: msgspec.ValidationError) -> str:
-    """Rewrite msgspec's `… - at `$.registry`` as `registry.timeout: …`, the key a user wrote."""
+def _key_message(exc: msgspec.ValidationError) -> tuple[str, str]:
+    """msgspec's `… - at `$.registry`` as (`registry.timeout`, `unknown key`): what a user wrote."""
     text, _, where = str(exc).partition(" - at `$")
     path = where.rstrip("`").lstrip(".")
     unknown = re.match(r"Object contains unknown field `(.+)`", text)
     if unknown:
-        key = f"{path}.{unknown.group(1)}" if path else unknown.group(1)
-        return f"{key}: unknown key"
-    return f"{path or 'top level'}: {text[:1].lower()}{text[1:]}"
+        return (f"{path}.{unknown.group(1)}" if path else unknown.group(1)), "unknown key"
+    return path or "top level", f"{text[:1].lower()}{text[1:]}"
 
 
-def _check(settings: Settings, source: str) -> None:
+def _check(settings: Settings, origin: _Origin) -> None:
     for key, text in (
         ("limits.account", settings.limits.account),
         ("limits.ip", settings.limits.ip),
@@ -267,30 +299,32 @@ def _check(settings: Settings, source: str) -> None:
         try:
             RateSpec.parse(text)
         except ValueError as exc:
-            raise ConfigError(f"{source}: {key}: {exc}") from None
+            raise origin.error(key, str(exc)) from None
     if settings.registry.endpoint not in ENDPOINTS:
         names = ", ".join(sorted(ENDPOINTS))
-        raise ConfigError(
-            f"{source}: registry.endpoint: {settings.registry.endpoint!r} is not one of {names}"
+        raise origin.error(
+            "registry.endpoint", f"{settings.registry.endpoint!r} is not one of {names}"
         )
     limit = settings.registry.max_records_per_request
     if not 1 <= limit <= MAX_RECORDS_PER_REQUEST:
-        raise ConfigError(
-            f"{source}: registry.max_records_per_request must be 1..{MAX_RECORDS_PER_REQUEST}"
+        raise origin.error(
+            "registry.max_records_per_request", f"must be 1..{MAX_RECORDS_PER_REQUEST}"
         )
     if not settings.queue.startswith(("sqlite:", "redis://", "rediss://", "memory:")):
-        raise ConfigError(
-            f"{source}: queue must be sqlite:PATH, sqlite:///ABS, redis://… or memory:"
-        )
+        raise origin.error("queue", "must be sqlite:PATH, sqlite:///ABS, redis://… or memory:")
     try:
         parse_listen(settings.server.listen)
     except ConfigError as exc:
-        raise ConfigError(f"{source}: {exc}") from None
-    if settings.server.max_body_bytes < 1:
-        raise ConfigError(f"{source}: server.max_body_bytes must be a positive number of bytes")
+        raise origin.error("server.listen", str(exc).removeprefix("server.listen: ")) from None
+    _check_server(settings.server, origin)
     ids = [a.id for a in settings.accounts]
     if len(ids) != len(set(ids)):
-        raise ConfigError(f"{source}: accounts: an account id is listed twice")
+        raise origin.error("accounts", "an account id is listed twice")
+
+
+def _check_server(server: ServerSettings, origin: _Origin) -> None:
+    if server.max_body_bytes < 1:
+        raise origin.error("server.max_body_bytes", "must be a positive number of bytes")
 
 
 def parse_listen(text: str) -> tuple[str, int]:
@@ -305,8 +339,22 @@ def parse_listen(text: str) -> tuple[str, int]:
 def masked(settings: Settings) -> dict[str, Any]:
     """The effective settings as plain data, with every secret value replaced by `***`."""
     data: dict[str, Any] = msgspec.to_builtins(settings)
+    data["queue"] = mask_url(settings.queue)
     for account in data["accounts"]:
         for key in SECRET_KEYS & account.keys():
             if account[key] is not None:
                 account[key] = "***"
     return data
+
+
+def mask_url(url: str) -> str:
+    """A URL fit to print: a password, in the userinfo or a `password=` parameter, as ***."""
+    parts = urllib.parse.urlsplit(url)
+    if parts.password is not None:
+        host = parts.netloc.rpartition("@")[2]
+        parts = parts._replace(netloc=f"{parts.username or ''}:***@{host}")
+    pairs = urllib.parse.parse_qsl(parts.query, keep_blank_values=True)
+    if any(name == "password" for name, _ in pairs):
+        hidden = [(name, "***" if name == "password" else value) for name, value in pairs]
+        parts = parts._replace(query=urllib.parse.urlencode(hidden, safe="*"))
+    return parts.geturl()
