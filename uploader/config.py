@@ -28,6 +28,9 @@ DEFAULT_QUEUE = "sqlite:uploader-queue.db"  # relative to the working directory
 DEFAULT_BASE_URL = "https://uat-api.redex.eco"
 MAX_RECORDS_PER_REQUEST = 3000  # the registry's documented maximum, all devices counted
 SECRET_KEYS = frozenset({"token", "client_secret", "api_key"})
+HEADER_TIMEOUT_S = 10.0  # seconds to send a request's headers (from connecting, or idle)
+BODY_TIMEOUT_S = 60.0  # seconds to send an ingest body: 16 MB at about 2 Mbit/s
+MAX_CONNECTIONS = 256  # open connections to the HTTP server; the next get 503
 
 
 class Base(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
@@ -108,6 +111,9 @@ class ServerSettings(Base):
     ingest_token_env: str | None = None
     ingest_token_file: str | None = None
     max_body_bytes: int = 16 * 1024 * 1024
+    header_timeout_s: float = HEADER_TIMEOUT_S
+    body_timeout_s: float = BODY_TIMEOUT_S
+    max_connections: int = MAX_CONNECTIONS
 
 
 class LogSettings(Base):
@@ -323,8 +329,14 @@ def _check(settings: Settings, origin: _Origin) -> None:
 
 
 def _check_server(server: ServerSettings, origin: _Origin) -> None:
-    if server.max_body_bytes < 1:
-        raise origin.error("server.max_body_bytes", "must be a positive number of bytes")
+    for key, value, unit in (
+        ("max_body_bytes", server.max_body_bytes, "bytes"),
+        ("header_timeout_s", server.header_timeout_s, "seconds"),
+        ("body_timeout_s", server.body_timeout_s, "seconds"),
+        ("max_connections", server.max_connections, "connections"),
+    ):
+        if not value > 0:
+            raise origin.error(f"server.{key}", f"must be a positive number of {unit}")
 
 
 def parse_listen(text: str) -> tuple[str, int]:

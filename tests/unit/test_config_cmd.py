@@ -162,6 +162,9 @@ def test_env_overrides_show_in_the_effective_settings(
         ("", {"UPLOADER_LIMITS__ACCOUNT": "fast"}, "limits.account"),
         ("", {"UPLOADER_SERVER__LISTEN": "8787"}, "server.listen"),
         ("[server]\nmax_body_bytes = 0\n", {}, "server.max_body_bytes"),
+        ("[server]\nheader_timeout_s = 0\n", {}, "server.header_timeout_s: must be a positive"),
+        ("[server]\nbody_timeout_s = -1\n", {}, "server.body_timeout_s: must be a positive"),
+        ("", {"UPLOADER_SERVER__MAX_CONNECTIONS": "0"}, "server.max_connections: must be"),
     ],
 )
 def test_check_errors_name_the_key(

@@ -3,11 +3,12 @@
 The order of the checks is the order of what a caller may learn: no token configured → 503
 (a safe default: the endpoint is off until an operator turns it on); a wrong or missing
 token → 401, compared in constant time and before the body is read; then the account (400
-naming it, given once), the size (413 above `[server] max_body_bytes`) and the body's shape
-(400). Rows go through the same validation as `uploader enqueue`. Every line is checked
-before anything is queued; then the good records go to the queue in one call (one
-transaction on SQLite) even when other lines are refused, and the 202 is sent only after
-it returned, so an accepted record is durable and the answer names every line's fate.
+naming it, given once), the size (413 above `[server] max_body_bytes`), the time to send it
+(408 and a closed connection past `[server] body_timeout_s`) and the body's shape (400).
+Rows go through the same validation as `uploader enqueue`. Every line is checked before
+anything is queued; then the good records go to the queue in one call (one transaction on
+SQLite) even when other lines are refused, and the 202 is sent only after it returned, so
+an accepted record is durable and the answer names every line's fate.
 
 The 202's counts mean what `uploader enqueue`'s summary means: `accepted` counts every valid
 line, and equals `queued` (new or changed records) + `unchanged` (already queued or sent with
@@ -45,9 +46,12 @@ async def post_records(request: web.Request) -> web.Response:
         return refusal
     account = request.query.getone("account")
     try:
-        body = await request.read()
+        async with asyncio.timeout(service.settings.server.body_timeout_s):
+            body = await request.read()
     except web.HTTPRequestEntityTooLarge:  # a chunked body without Content-Length
         return _error(413, _too_large(service))
+    except TimeoutError:
+        return _too_slow(request, service)
     try:
         entries = await asyncio.to_thread(split_body, body)
     except BodyError as exc:
@@ -86,6 +90,15 @@ def _refuse(request: web.Request, service: Service) -> web.Response | None:
     if (request.content_length or 0) > limit:
         return _error(413, _too_large(service))
     return None
+
+
+def _too_slow(request: web.Request, service: Service) -> web.Response:
+    """408 and `Connection: close` (the server lingers a moment, then closes)."""
+    seconds = service.settings.server.body_timeout_s
+    response = _error(408, f"the body took longer than {seconds} s to arrive (body_timeout_s)")
+    response.force_close()
+    log.warning("ingest body too slow", account=request.query.get("account"), seconds=seconds)
+    return response
 
 
 def _too_large(service: Service) -> str:
