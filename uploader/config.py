@@ -11,7 +11,6 @@ import json
 import os
 import re
 import tomllib
-import urllib.parse
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
@@ -21,6 +20,7 @@ import msgspec
 from uploader.errors import ConfigError
 from uploader.push.endpoints import ENDPOINTS
 from uploader.registry.ratespec import RateSpec
+from uploader.secrets import mask_url
 
 ENV_PREFIX = "UPLOADER_"
 DEFAULT_PATH = "uploader.toml"
@@ -357,16 +357,3 @@ def masked(settings: Settings) -> dict[str, Any]:
             if account[key] is not None:
                 account[key] = "***"
     return data
-
-
-def mask_url(url: str) -> str:
-    """A URL fit to print: a password, in the userinfo or a `password=` parameter, as ***."""
-    parts = urllib.parse.urlsplit(url)
-    if parts.password is not None:
-        host = parts.netloc.rpartition("@")[2]
-        parts = parts._replace(netloc=f"{parts.username or ''}:***@{host}")
-    pairs = urllib.parse.parse_qsl(parts.query, keep_blank_values=True)
-    if any(name == "password" for name, _ in pairs):
-        hidden = [(name, "***" if name == "password" else value) for name, value in pairs]
-        parts = parts._replace(query=urllib.parse.urlencode(hidden, safe="*"))
-    return parts.geturl()
