@@ -35,13 +35,16 @@ def add_parser(subparsers: Subparsers) -> None:
         "enqueue",
         help="validate files of daily records and queue them",
         description=(
-            "Read CSV (header RemoteInvId,Timestamp,PeriodProductionInKWh,"
-            "AccumulatedEnergyInKWh, optionally Account) or JSON Lines with the same keys, "
+            "Read CSV (header RemoteInvId,Timestamp,PeriodProductionInKWh,\n"
+            "AccumulatedEnergyInKWh, optionally Account) or JSON Lines with the same keys,\n"
             "validate every row and queue the good ones. Rejected rows become dead letters."
         ),
-        epilog="The summary: accepted = queued (new or changed) + unchanged + superseded (a later "
-        "row of the same file has the same RemoteInvId and Timestamp, and wins).\n"
-        "exit codes: 0 all accepted; 1 some rows rejected; 2 usage or configuration.",
+        epilog=(
+            "The summary counts rows: accepted = queued (new or changed) + unchanged + superseded\n"
+            "(an earlier row of the same file with the same RemoteInvId and Timestamp: the later\n"
+            "row wins). The first rejections, superseded rows and rounded values go to stderr.\n\n"
+            "exit codes: 0 all accepted; 1 some rows rejected; 2 usage or configuration."
+        ),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("files", nargs="+", metavar="FILE", help="input file; - reads stdin")

@@ -240,8 +240,8 @@ class _Verdicts:
         on the replacements.
         """
         states = [self._state(line) for line, _ in earlier]
-        kept_unchanged = sum(1 for state in states if state is False)  # leave `unchanged`
-        from_queued = min(again.changed, len(earlier) - kept_unchanged)
+        never_changed = sum(1 for state in states if state is False)  # they leave `unchanged`
+        from_queued = min(again.changed, len(earlier) - never_changed)
         replaced = _all_changed(again)
         for (_, by), state in zip(earlier, states, strict=True):
             self._changed[by] = True if state else replaced

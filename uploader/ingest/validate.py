@@ -209,7 +209,7 @@ class Validator:
         except UnicodeEncodeError:
             return "RemoteInvId is not valid UTF-8"
         # Controls and line breaks would be sent as they are, or lost by some reader on the way.
-        bad = next((c for c in inv if not c.isprintable() and c != " "), None)
+        bad = next((c for c in inv if not c.isprintable()), None)
         if bad is not None:
             return f"RemoteInvId {_show(inv)} contains the non-printable character U+{ord(bad):04X}"
         return None
