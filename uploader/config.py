@@ -21,6 +21,7 @@ from uploader.errors import ConfigError
 from uploader.push.endpoints import ENDPOINTS
 from uploader.queue.schemes import scheme_of, url_forms
 from uploader.registry.ratespec import RateSpec
+from uploader.secrets import mask_url
 
 ENV_PREFIX = "UPLOADER_"
 DEFAULT_PATH = "uploader.toml"
@@ -28,6 +29,9 @@ DEFAULT_QUEUE = "sqlite:uploader-queue.db"  # relative to the working directory
 DEFAULT_BASE_URL = "https://uat-api.redex.eco"
 MAX_RECORDS_PER_REQUEST = 3000  # the registry's documented maximum, all devices counted
 SECRET_KEYS = frozenset({"token", "client_secret", "api_key"})
+HEADER_TIMEOUT_S = 10.0  # seconds to send a request's headers (from connecting, or idle)
+BODY_TIMEOUT_S = 60.0  # seconds to send an ingest body: 16 MB at about 2 Mbit/s
+MAX_CONNECTIONS = 256  # open connections to the HTTP server; the next get 503
 
 
 class Base(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
@@ -108,6 +112,9 @@ class ServerSettings(Base):
     ingest_token_env: str | None = None
     ingest_token_file: str | None = None
     max_body_bytes: int = 16 * 1024 * 1024
+    header_timeout_s: float = HEADER_TIMEOUT_S
+    body_timeout_s: float = BODY_TIMEOUT_S
+    max_connections: int = MAX_CONNECTIONS
 
 
 class LogSettings(Base):
@@ -163,6 +170,10 @@ class Settings(Base):
         known = ", ".join(a.id for a in self.accounts) or "none"
         raise ConfigError(f"unknown account {account_id!r} (configured: {known})")
 
+    def __repr__(self) -> str:
+        accounts = [a.id for a in self.accounts]
+        return f"Settings(queue={mask_url(self.queue)!r}, accounts={accounts!r})"
+
     @property
     def account_ids(self) -> frozenset[str]:
         """The configured account ids."""
@@ -174,28 +185,52 @@ def load(
 ) -> Settings:
     """Read the file (`path`, else `$UPLOADER_CONFIG`, else `./uploader.toml`) and the env.
 
-    A missing default file is an empty configuration; a missing named file is an error.
+    A missing default file is an empty configuration; a missing named file is an error. An
+    error in a value set by an `UPLOADER_*` variable names the variable, not the file.
     """
     env = os.environ if env is None else env
+    file = config_file(path, env)
+    raw = _read_toml(file) if file is not None else {}
+    overrides = _apply_env(raw, env)
+    return from_dict(raw, source=str(file) if file is not None else "environment", env=overrides)
+
+
+def config_file(path: str | os.PathLike[str] | None, env: Mapping[str, str]) -> Path | None:
+    """The file `load` reads; None when none is named and ./uploader.toml does not exist."""
     named = path or env.get(f"{ENV_PREFIX}CONFIG")
     file = Path(named or DEFAULT_PATH)
-    raw: dict[str, Any] = {}
     if file.exists():
-        raw = _read_toml(file)
-    elif named:
+        return file
+    if named:
         raise ConfigError(f"configuration file {file} does not exist (--config / UPLOADER_CONFIG)")
-    _apply_env(raw, env)
-    return from_dict(raw, source=str(file) if file.exists() else "environment")
+    return None
 
 
-def from_dict(raw: Mapping[str, Any], source: str = "configuration") -> Settings:
-    """Decode and check a configuration mapping."""
+def from_dict(
+    raw: Mapping[str, Any], source: str = "configuration", env: Mapping[str, str] | None = None
+) -> Settings:
+    """Decode and check a configuration mapping; `env` maps keys set by a variable to it."""
+    origin = _Origin(source, env or {})
     try:
         settings = msgspec.convert(raw, Settings, strict=False)
     except msgspec.ValidationError as exc:
-        raise ConfigError(f"{source}: {_key_message(exc)}") from None
-    _check(settings, source)
+        raise origin.error(*_key_message(exc)) from None
+    _check(settings, origin)
     return settings
+
+
+class _Origin:
+    """Who set a key: the variable that overrode it (or a table above it), else the file."""
+
+    def __init__(self, source: str, env: Mapping[str, str]) -> None:
+        self.source = source
+        self.env = env
+
+    def error(self, key: str, message: str) -> ConfigError:
+        """The error of a key, prefixed by where its value came from."""
+        setters = [k for k in self.env if key == k or key.startswith((f"{k}.", f"{k}["))]
+        where = self.env[max(setters, key=len)] if setters else self.source
+        return ConfigError(f"{where}: {key}: {message}")
 
 
 def _read_toml(file: Path) -> dict[str, Any]:
@@ -208,13 +243,15 @@ def _read_toml(file: Path) -> dict[str, Any]:
         raise ConfigError(f"{file}: cannot read: {exc.strerror}") from None
 
 
-def _apply_env(raw: dict[str, Any], env: Mapping[str, str]) -> None:
+def _apply_env(raw: dict[str, Any], env: Mapping[str, str]) -> dict[str, str]:
     """`UPLOADER_REGISTRY__BASE_URL=x` sets `registry.base_url`; JSON for lists and tables.
 
     A variable the file names as a secret's source (`token_env = "UPLOADER_TOKEN"`) holds that
-    secret, not a setting, even when its name starts with the prefix.
+    secret, not a setting, even when its name starts with the prefix. Returns each key set
+    and the variable that set it.
     """
     secret_sources = set(_env_names(raw))
+    overrides: dict[str, str] = {}
     for name, value in env.items():
         if not name.startswith(ENV_PREFIX) or name == f"{ENV_PREFIX}CONFIG":
             continue
@@ -228,6 +265,8 @@ def _apply_env(raw: dict[str, Any], env: Mapping[str, str]) -> None:
                 raise ConfigError(f"{name}: {'.'.join(keys)} is not a table")
             node = child
         node[keys[-1]] = _env_value(value)
+        overrides[".".join(keys)] = name
+    return overrides
 
 
 def _env_names(node: Any) -> list[str]:
@@ -249,18 +288,17 @@ def _env_value(value: str) -> Any:
     return value
 
 
-def _key_message(exc: msgspec.ValidationError) -> str:
-    """Rewrite msgspec's `… - at `$.registry`` as `registry.timeout: …`, the key a user wrote."""
+def _key_message(exc: msgspec.ValidationError) -> tuple[str, str]:
+    """msgspec's `… - at `$.registry`` as (`registry.timeout`, `unknown key`): what a user wrote."""
     text, _, where = str(exc).partition(" - at `$")
     path = where.rstrip("`").lstrip(".")
     unknown = re.match(r"Object contains unknown field `(.+)`", text)
     if unknown:
-        key = f"{path}.{unknown.group(1)}" if path else unknown.group(1)
-        return f"{key}: unknown key"
-    return f"{path or 'top level'}: {text[:1].lower()}{text[1:]}"
+        return (f"{path}.{unknown.group(1)}" if path else unknown.group(1)), "unknown key"
+    return path or "top level", f"{text[:1].lower()}{text[1:]}"
 
 
-def _check(settings: Settings, source: str) -> None:
+def _check(settings: Settings, origin: _Origin) -> None:
     for key, text in (
         ("limits.account", settings.limits.account),
         ("limits.ip", settings.limits.ip),
@@ -268,28 +306,38 @@ def _check(settings: Settings, source: str) -> None:
         try:
             RateSpec.parse(text)
         except ValueError as exc:
-            raise ConfigError(f"{source}: {key}: {exc}") from None
+            raise origin.error(key, str(exc)) from None
     if settings.registry.endpoint not in ENDPOINTS:
         names = ", ".join(sorted(ENDPOINTS))
-        raise ConfigError(
-            f"{source}: registry.endpoint: {settings.registry.endpoint!r} is not one of {names}"
+        raise origin.error(
+            "registry.endpoint", f"{settings.registry.endpoint!r} is not one of {names}"
         )
     limit = settings.registry.max_records_per_request
     if not 1 <= limit <= MAX_RECORDS_PER_REQUEST:
-        raise ConfigError(
-            f"{source}: registry.max_records_per_request must be 1..{MAX_RECORDS_PER_REQUEST}"
+        raise origin.error(
+            "registry.max_records_per_request", f"must be 1..{MAX_RECORDS_PER_REQUEST}"
         )
     if scheme_of(settings.queue) is None:
-        raise ConfigError(f"{source}: queue must be {url_forms()}")
+        raise origin.error("queue", f"must be {url_forms()}")
     try:
         parse_listen(settings.server.listen)
     except ConfigError as exc:
-        raise ConfigError(f"{source}: {exc}") from None
-    if settings.server.max_body_bytes < 1:
-        raise ConfigError(f"{source}: server.max_body_bytes must be a positive number of bytes")
+        raise origin.error("server.listen", str(exc).removeprefix("server.listen: ")) from None
+    _check_server(settings.server, origin)
     ids = [a.id for a in settings.accounts]
     if len(ids) != len(set(ids)):
-        raise ConfigError(f"{source}: accounts: an account id is listed twice")
+        raise origin.error("accounts", "an account id is listed twice")
+
+
+def _check_server(server: ServerSettings, origin: _Origin) -> None:
+    for key, value, unit in (
+        ("max_body_bytes", server.max_body_bytes, "bytes"),
+        ("header_timeout_s", server.header_timeout_s, "seconds"),
+        ("body_timeout_s", server.body_timeout_s, "seconds"),
+        ("max_connections", server.max_connections, "connections"),
+    ):
+        if not value > 0:
+            raise origin.error(f"server.{key}", f"must be a positive number of {unit}")
 
 
 def parse_listen(text: str) -> tuple[str, int]:
@@ -304,6 +352,7 @@ def parse_listen(text: str) -> tuple[str, int]:
 def masked(settings: Settings) -> dict[str, Any]:
     """The effective settings as plain data, with every secret value replaced by `***`."""
     data: dict[str, Any] = msgspec.to_builtins(settings)
+    data["queue"] = mask_url(settings.queue)
     for account in data["accounts"]:
         for key in SECRET_KEYS & account.keys():
             if account[key] is not None:

@@ -1,8 +1,10 @@
-"""Reading an account's secrets from the environment or files, at the moment they are needed."""
+"""Reading an account's secrets from the environment or files, at the moment they are needed;
+and hiding the one secret a setting may hold in plain sight, a URL's password."""
 
 from __future__ import annotations
 
 import os
+import urllib.parse
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -33,3 +35,16 @@ def read_secret(
         except OSError as exc:
             raise ConfigError(f"{what}: cannot read {file}: {exc.strerror}") from None
     return inline
+
+
+def mask_url(url: str) -> str:
+    """A URL fit to print: a password, in the userinfo or a `password=` parameter, as ***."""
+    parts = urllib.parse.urlsplit(url)
+    if parts.password is not None:
+        host = parts.netloc.rpartition("@")[2]
+        parts = parts._replace(netloc=f"{parts.username or ''}:***@{host}")
+    pairs = urllib.parse.parse_qsl(parts.query, keep_blank_values=True)
+    if any(name == "password" for name, _ in pairs):
+        hidden = [(name, "***" if name == "password" else value) for name, value in pairs]
+        parts = parts._replace(query=urllib.parse.urlencode(hidden, safe="*"))
+    return parts.geturl()

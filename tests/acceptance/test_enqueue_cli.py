@@ -92,7 +92,7 @@ def test_a_mixed_file_queues_every_good_row_and_lists_every_bad_one(
     (tmp_path / "mixed.csv").write_text(MIXED)
     run = cli("enqueue", "--account", "acme", "mixed.csv")
     assert run.code == 1, run.err
-    assert "accepted 3 (3 queued, 0 unchanged), rejected 5" in run.out
+    assert "accepted 3 (3 queued, 0 unchanged, 0 superseded), rejected 5" in run.out
     assert "rounded 1" in run.out
     assert "mixed.csv:3: PeriodProductionInKWh 'abc' is not a number" in run.err
 
@@ -128,7 +128,7 @@ def test_running_the_same_file_again_changes_nothing(cli: Cli, tmp_path: Path) -
     again = cli("enqueue", "--account", "acme", "mixed.csv")
     after = (cli("status", "--json").json(), cli("dead-letter", "list", "--json").json())
     assert again.code == 1
-    assert "accepted 3 (0 queued, 3 unchanged), rejected 5" in again.out
+    assert "accepted 3 (0 queued, 3 unchanged, 0 superseded), rejected 5" in again.out
     for document in (before[0], after[0]):
         for counts in [*document["accounts"].values(), document["total"]]:
             counts.pop("oldest_pending_age_s")
@@ -143,7 +143,9 @@ def test_a_clean_file_exits_0_and_a_correction_is_queued(cli: Cli, tmp_path: Pat
     first = cli("enqueue", "--account", "acme", "a.csv")
     second = cli("enqueue", "--account", "acme", "b.csv", "a.csv")
     assert (first.code, second.code) == (0, 0)
-    assert "accepted 3 (2 queued, 1 unchanged)" in second.out  # b corrects, a rewinds it
+    assert (
+        "accepted 3 (2 queued, 1 unchanged, 0 superseded)" in second.out
+    )  # b corrects, a rewinds it
     assert cli("status", "--json").json()["accounts"]["acme"]["pending"] == 2
 
 
@@ -224,6 +226,103 @@ def test_dead_letters_can_be_listed_replayed_and_purged(cli: Cli, tmp_path: Path
     assert "replayed 0 records" in replay.out
     assert "5 rows refused at ingest cannot be replayed" in replay.out
     assert cli("dead-letter", "purge", "--before", "yesterday").code == 2
+    assert (
+        "not a date in the form YYYY-MM-DD"
+        in cli("dead-letter", "purge", "--before", "20240101").err
+    )
     assert "purged 0 dead letters" in cli("dead-letter", "purge", "--before", DAY[0]).out
     assert "purged 5 dead letters" in cli("dead-letter", "purge").out
     assert cli("dead-letter", "list", "--json").json() == []
+
+
+def test_reinterpreted_input_is_refused_naming_file_line_and_field(
+    cli: Cli, tmp_path: Path
+) -> None:
+    """CSV and JSON Lines alike refuse values and ids that would be silently read otherwise."""
+    (tmp_path / "odd.csv").write_text(
+        HEADER
+        + f"INV1,{DAY[0]},1_000,1\n"  # line 2
+        + f"INV1,{DAY[1]},١٢,1\n"  # line 3
+        + f"INV1,{DAY[2]},1,999999999999999.9999\n"  # line 4
+        + f"INV1\t,{DAY[3]},1,1\n"  # line 5
+        + f"INV1\x00,{DAY[4]},1,1\n"  # line 6
+        + f"INV1,{DAY[5]},1,1\n"  # line 7: good
+    )
+    rows = [
+        {"RemoteInvId": "J1\u0000", "Timestamp": DAY[0], "PeriodProductionInKWh": "1",
+         "AccumulatedEnergyInKWh": "1"},
+        {"RemoteInvId": "J1", "Timestamp": DAY[1], "PeriodProductionInKWh": "١",
+         "AccumulatedEnergyInKWh": "1"},
+        {"RemoteInvId": "J1\u2028", "Timestamp": DAY[2], "PeriodProductionInKWh": "1",
+         "AccumulatedEnergyInKWh": "1"},
+    ]  # fmt: skip
+    (tmp_path / "odd.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    run = cli("enqueue", "--account", "acme", "odd.csv", "odd.jsonl")
+    assert run.code == 1
+    assert "accepted 1 (1 queued" in run.out
+    for expected in [
+        "odd.csv:2: PeriodProductionInKWh '1_000' is not a number",
+        "odd.csv:3: PeriodProductionInKWh '١٢' is not a number",
+        "odd.csv:4: AccumulatedEnergyInKWh 999999999999999.9999 is too large",
+        "odd.csv:5: RemoteInvId 'INV1\\t' contains the non-printable character U+0009",
+        "odd.csv:6: RemoteInvId 'INV1\\x00' contains the non-printable character U+0000",
+        "odd.jsonl:1: RemoteInvId 'J1\\x00' contains the non-printable character U+0000",
+        "odd.jsonl:2: PeriodProductionInKWh '١' is not a number",
+        "odd.jsonl:3: RemoteInvId 'J1\\u2028' contains the non-printable character U+2028",
+    ]:
+        assert expected in run.err
+
+
+def test_a_bad_json_line_is_a_dead_letter_and_reading_goes_on(cli: Cli, tmp_path: Path) -> None:
+    """Undecodable bytes and deep nesting mid-file: dead letters with line numbers; rest queued."""
+    good = [
+        json.dumps({"RemoteInvId": f"INV{n}", "Timestamp": DAY[0], "PeriodProductionInKWh": "1",
+                    "AccumulatedEnergyInKWh": "1"}).encode()
+        for n in range(12_000)
+    ]  # fmt: skip
+    bad = [b'{"RemoteInvId": "INV-\xff"}', b"[" * 5000 + b"]" * 5000]
+    (tmp_path / "big.jsonl").write_bytes(b"\n".join([*good[:10_000], *bad, *good[10_000:]]) + b"\n")
+    run = cli("enqueue", "--account", "acme", "big.jsonl")
+    assert run.code == 1, run.err
+    assert "Traceback" not in run.err
+    assert "12,002 rows from 1 file: accepted 12,000" in run.out
+    assert "big.jsonl:10001: not JSON: not UTF-8" in run.err
+    assert "big.jsonl:10002: not JSON: nested too deeply" in run.err
+    assert cli("status", "--json").json()["accounts"]["acme"]["pending"] == 12_000
+    dead = cli("dead-letter", "list", "--json").json()
+    assert sorted(d["source"] for d in dead) == ["big.jsonl:10001", "big.jsonl:10002"]
+
+
+def test_a_repeated_row_is_reported_as_superseded_with_its_line(cli: Cli, tmp_path: Path) -> None:
+    """Two rows for one inverter and day: the later wins, the earlier is superseded by line."""
+    (tmp_path / "twice.csv").write_text(
+        HEADER
+        + f"INV1,{DAY[0]},1,10\n"  # line 2: replaced by line 4
+        + f"INV1,{DAY[1]},2,12\n"  # line 3
+        + f"INV1,{DAY[0]},1.5,10.5\n"  # line 4
+        + f"INV2,{DAY[0]},1,1\n"  # line 5: replaced by line 6, with the same values
+        + f"INV2,{DAY[0]},1,1\n"  # line 6
+    )
+    run = cli("enqueue", "--account", "acme", "twice.csv")
+    assert run.code == 0, run.err
+    assert "5 rows from 1 file: accepted 5 (3 queued, 0 unchanged, 2 superseded)" in run.out
+    assert "twice.csv:2: superseded by line 4 (same RemoteInvId and Timestamp)" in run.err
+    assert "twice.csv:5: superseded by line 6 (same RemoteInvId and Timestamp)" in run.err
+    status = cli("status", "--json").json()
+    assert status["accounts"]["acme"]["pending"] == 3
+    again = cli("enqueue", "--account", "acme", "twice.csv")
+    assert "accepted 5 (0 queued, 3 unchanged, 2 superseded)" in again.out
+
+
+def test_a_row_superseded_from_an_earlier_chunk_counts_once(cli: Cli, tmp_path: Path) -> None:
+    """A repeat 6,000 lines later (another queue transaction) still counts as superseded."""
+    rows = [f"INV{n},{DAY[0]},1,{n}\n" for n in range(6000)]
+    rows += [f"INV0,{DAY[0]},1,0\n", f"INV1,{DAY[0]},2,1\n"]  # same values; a new value
+    (tmp_path / "long.csv").write_text(HEADER + "".join(rows))
+    run = cli("enqueue", "--account", "acme", "long.csv")
+    assert "accepted 6,002 (6,000 queued, 0 unchanged, 2 superseded)" in run.out
+    assert "long.csv:2: superseded by line 6002" in run.err
+    assert "long.csv:3: superseded by line 6003" in run.err
+    assert cli("status", "--json").json()["accounts"]["acme"]["pending"] == 6000
+    again = cli("enqueue", "--account", "acme", "long.csv")  # line 3 changes INV1, 6003 back
+    assert "accepted 6,002 (1 queued, 5,999 unchanged, 2 superseded)" in again.out

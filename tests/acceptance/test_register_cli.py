@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from aiohttp import web
 
 from uploader.registration.template import TEMPLATE
 from uploader.simulator import FakeRegistry, SimOptions
@@ -166,3 +167,49 @@ async def test_brands_lists_every_page_and_filters_by_code(registry: Registry) -
     assert one.code == 0, one.err
     assert one.out.split()[0] == "HW21"
     assert len(one.out.splitlines()) == 1
+
+
+async def test_brands_with_an_unknown_code_says_no_brand_matched(registry: Registry) -> None:
+    """`brands --code XX99` exits 1 and says on stderr that no brand has that code."""
+    run = await registry.uploader("brands", "--code", "XX99")
+    assert run.code == 1
+    assert run.out == ""
+    assert "no brand has the code 'XX99'" in run.err
+
+
+@pytest.mark.parametrize(
+    ("answer", "expected"),
+    [
+        ({"Data": {"Id": "d1"}}, "Data: expected `array | null`, got `object`"),
+        ({"Data": [{"Id": 5}]}, "Data[0].Id: expected `str`, got `int`"),
+        ("not an envelope", "the body: expected `object`, got `str`"),
+    ],
+)
+async def test_devices_of_an_unexpected_shape_is_an_error_not_a_traceback(
+    tmp_path: Path, answer: object, expected: str
+) -> None:
+    """A registry answer that is not a list of devices exits 1 naming what was expected."""
+    app = web.Application()
+
+    async def devices(request: web.Request) -> web.Response:
+        return web.json_response(answer)
+
+    app.router.add_get("/public/v2/device-applications/{id}/devices", devices)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    host, port = runner.addresses[0][:2]
+    (tmp_path / "uploader.toml").write_text(
+        f'[registry]\nbase_url = "http://{host}:{port}"\n\n'
+        '[[accounts]]\nid = "acme"\ntoken_env = "ACME_TOKEN"\n'
+    )
+    try:
+        run = await Registry(None, tmp_path).uploader("devices", "--application", "A1")  # type: ignore[arg-type]
+    finally:
+        await runner.cleanup()
+    assert run.code == 1
+    assert "Traceback" not in run.err
+    assert "GET /public/v2/device-applications/A1/devices: unexpected answer" in run.err
+    assert expected in run.err
+    assert "(expected an envelope whose Data is a list of devices)" in run.err

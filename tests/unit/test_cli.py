@@ -75,3 +75,47 @@ def test_run_without_accounts_is_a_configuration_error(tmp_path: Path) -> None:
     )
     assert result.returncode == 2
     assert "no account is configured" in result.stderr
+
+
+@pytest.mark.parametrize(
+    "given", ["20240101", "2024-1-01", "2024-01-0١", "2024-02-30", " 2024-01-01"]
+)
+def test_earliest_claim_date_takes_only_yyyy_mm_dd(
+    given: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`--on` must be a calendar date written YYYY-MM-DD in ASCII digits; else exit 2 naming it."""
+    assert cli.main(["earliest-claim-date", "--on", given]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert f"--on: {given!r} is not a date in the form YYYY-MM-DD" in captured.err
+
+
+def test_simulate_help_lists_the_rules_without_loading_the_simulator() -> None:
+    """`simulate --help` names the auth, limit, body and inverter rules, and imports no server."""
+    code = (
+        "import sys\n"
+        "from uploader.cli import main\n"
+        "try:\n"
+        "    main(['simulate', '--help'])\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "light = {'uploader.simulator', 'uploader.simulator.routes'}  # the package, a table\n"
+        "heavy = [m for m in sys.modules\n"
+        "         if m.startswith('uploader.simulator') and m not in light or m == 'aiohttp']\n"
+        "print('HEAVY', sorted(heavy))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=30
+    )
+    assert "HEAVY []" in result.stdout
+    text = " ".join(result.stdout.split())  # argparse wraps lines
+    for rule in [
+        "--token ACCOUNT=TOKEN makes TOKEN act for ACCOUNT",
+        "any non-empty token is accepted and is itself the account id",
+        "429 with Retry-After",
+        "at most 3000 daily records per request",
+        "3 decimal places",
+        "unless --open-inverters",
+        "register-grouped",
+    ]:
+        assert rule in text, rule

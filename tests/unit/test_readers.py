@@ -193,7 +193,7 @@ def test_check_rows_serves_decoded_bodies() -> None:
     ]  # fmt: skip
     chunk = check_rows(rows, validator(), "ingest:req1")
     assert [r.source for r in chunk.records] == ["ingest:req1:1"]
-    assert chunk.rounded == 1
+    assert len(chunk.rounded) == 1
     (dead,) = chunk.dead
     assert (dead.source, dead.account) == ("ingest:req1:2", "acme")
     assert '"AccumulatedEnergyInKWh":8.5' in dead.raw

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from uploader.ingest import validate
+from uploader.ingest import history
 from uploader.ingest.validate import Validator
 from uploader.records import Flag, Record, canonical
 
@@ -64,6 +64,17 @@ def test_a_good_row_becomes_a_record() -> None:
         (3, "1e20", "PeriodProductionInKWh 1E+20 is too large"),
         (4, "1234567890123456", "AccumulatedEnergyInKWh 1234567890123456 is too large"),
         (4, "1,5", "AccumulatedEnergyInKWh '1,5' is not a number"),
+        (3, "1_000", "PeriodProductionInKWh '1_000' is not a number"),
+        (4, "١٢", "AccumulatedEnergyInKWh '١٢' is not a number"),
+        (4, "１２", "AccumulatedEnergyInKWh '１２' is not a number"),
+        (3, "999999999999999.9999", "PeriodProductionInKWh 999999999999999.9999 is too large"),
+        (1, "INV1\x00", "RemoteInvId 'INV1\\x00' contains the non-printable character U+0000"),
+        (1, "INV1\t", "RemoteInvId 'INV1\\t' contains the non-printable character U+0009"),
+        (1, "INV\n1", "RemoteInvId 'INV\\n1' contains the non-printable character U+000A"),
+        (1, "INV1\r", "RemoteInvId 'INV1\\r' contains the non-printable character U+000D"),
+        (1, "INV1\x85", "contains the non-printable character U+0085"),
+        (1, "INV\u20281", "contains the non-printable character U+2028"),
+        (1, "\x1fINV1", "contains the non-printable character U+001F"),
     ],
 )
 def test_a_bad_field_rejects_the_row_with_its_reason(
@@ -176,11 +187,11 @@ def test_the_same_inverter_of_two_accounts_is_two_inverters() -> None:
 
 def test_the_inverter_memory_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
     """Past MAX_TRACKED_INVERTERS distinct inverters the memory starts over instead of growing."""
-    monkeypatch.setattr(validate, "MAX_TRACKED_INVERTERS", 10)
+    monkeypatch.setattr(history, "MAX_TRACKED_INVERTERS", 10)
     v = validator()
     for n in range(25):
         check(v, "acme", f"INV{n}", "2024-05-01", "1", "1")
-    assert 0 < len(v._last) <= 10
+    assert 0 < len(v.history._inverters) <= 10
 
 
 def test_a_mapping_row_is_checked_by_its_keys() -> None:
@@ -226,3 +237,31 @@ def test_a_mapping_row_with_a_missing_or_mistyped_key_is_rejected(
         else:
             row[key] = value
     assert validator(default_account="acme").row(row, "x:1") == reason
+
+
+def test_a_value_rounded_past_fifteen_digits_is_refused_even_in_round_mode() -> None:
+    """999999999999999.9999 would round to a 16-digit 1000000000000000: refused, not rounded."""
+    v = validator()
+    result = check(v, "acme", "INV1", "2024-05-01", "1", "999999999999999.9995")
+    assert result == "AccumulatedEnergyInKWh 999999999999999.9995 is too large"
+    assert v.rounded == 0
+    record = check(v, "acme", "INV1", "2024-05-01", "1", "999999999999999.9994")
+    assert isinstance(record, Record)
+    assert record.accumulated_kwh == Decimal("999999999999999.999")
+
+
+def test_a_non_ascii_remote_inv_id_that_is_printable_is_kept() -> None:
+    """Printable non-ASCII text is an identifier like any other, kept exactly."""
+    record = check(validator(), "acme", "逆变器-1", "2024-05-01", "1", "1")
+    assert isinstance(record, Record)
+    assert record.remote_inv_id == "逆变器-1"
+
+
+def test_rounded_values_are_noted_with_their_source_and_field() -> None:
+    """Each rounding is kept with the row's source, the field, the value given and the one kept."""
+    v = validator()
+    check(v, "acme", "INV1", "2024-05-01", "1.2345", "7.0001")
+    assert [tuple(r) for r in v.roundings] == [
+        ("f.csv:2", "PeriodProductionInKWh", "1.2345", "1.234"),
+        ("f.csv:2", "AccumulatedEnergyInKWh", "7.0001", "7"),
+    ]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import sys
 
 import msgspec
 
@@ -27,12 +28,17 @@ def add_parser(subparsers: Subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Print the brands, one `CODE  Name` line each (or JSON); exit 1 if the registry refuses."""
+    """Print the brands, one `CODE  Name` line each (or JSON); exit 1 if none matched --code
+    or the registry refuses."""
     config = settings(args)
     account = pick_account(config, args.account)
 
     async def show(api: RegistrationApi) -> int:
         brands = await api.brands(args.code)
+        if not brands:
+            named = f"has the code {args.code!r}" if args.code else "is listed by the registry"
+            print(f"uploader: no brand {named}", file=sys.stderr)
+            return 1
         if args.json:
             print(msgspec.json.format(msgspec.json.encode(brands), indent=2).decode())
         else:

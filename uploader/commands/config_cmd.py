@@ -1,14 +1,17 @@
 """`uploader config check|init`: validate and show the effective settings; write an example.
 
 `check` prints the settings after the file and every `UPLOADER_*` override are applied, with
-secrets masked, as TOML that `config check` itself accepts (or as JSON). Errors go through
-`ConfigError`, so the message names the key and the exit code is 2.
+secrets masked (a Redis URL's password included), as TOML that `config check` itself accepts
+(or as JSON). It also reads every secret the accounts name, unless `--no-secrets`, and refuses
+a configuration without accounts, as `run` would. Errors go through `ConfigError`, so the
+message names the key (and the variable, for an override) and the exit code is 2.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Iterator, Mapping
 from importlib import resources
@@ -35,15 +38,19 @@ def add_parser(subparsers: Subparsers) -> None:
         "check",
         help="validate and print the effective settings, secrets masked",
         description=(
-            "Validate the configuration file and its UPLOADER_* overrides and print the "
-            "effective settings with secrets masked. Exit 0 when valid, 2 otherwise."
+            "Validate the configuration file and its UPLOADER_* overrides, read every secret "
+            "it names, and print the effective settings with secrets masked. Exit 0 when "
+            "`uploader run` could start with them, 2 otherwise (no account configured "
+            "included)."
         ),
     )
     check.add_argument("--json", action="store_true", help="print JSON instead of TOML")
     check.add_argument(
         "--secrets",
-        action="store_true",
-        help="also read every secret the configuration names (values are never printed)",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="read every secret the configuration names, values never printed (default: yes; "
+        "--no-secrets checks the settings alone, e.g. where the secrets are not mounted)",
     )
     check.set_defaults(handler=check_command)
     init = actions.add_parser(
@@ -61,11 +68,28 @@ def add_parser(subparsers: Subparsers) -> None:
 def check_command(args: argparse.Namespace) -> int:
     """Print the effective settings; ConfigError (exit 2) names what is wrong."""
     effective = settings(args)
+    if not effective.accounts:
+        raise ConfigError(_no_accounts(args))
     if args.secrets:
         check_secrets(effective)
     data = config.masked(effective)
     sys.stdout.write(json.dumps(data, indent=2) + "\n" if args.json else to_toml(data))
     return 0
+
+
+def _no_accounts(args: argparse.Namespace) -> str:
+    """Why a configuration without accounts is refused, and whether a file was read at all."""
+    message = (
+        "accounts: no account is configured, so `uploader run` would refuse to start; add an "
+        "[[accounts]] table with id and token_env"
+    )
+    if config.config_file(args.config, os.environ) is None:
+        return (
+            f"no configuration file: {config.DEFAULT_PATH} does not exist and neither --config "
+            f"nor UPLOADER_CONFIG names one (`uploader config init` writes an example); "
+            f"{message}"
+        )
+    return message
 
 
 def init_command(args: argparse.Namespace) -> int:

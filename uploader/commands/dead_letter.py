@@ -67,15 +67,11 @@ def run_replay(args: argparse.Namespace) -> int:
 
 
 def run_purge(args: argparse.Namespace) -> int:
-    """Forget dead letters; exit 2 when --before is not a date."""
+    """Forget dead letters; exit 2 when --before is not a date written YYYY-MM-DD."""
     settings = commands.settings(args)
     before = None
     if args.before is not None:
-        try:
-            day = dt.date.fromisoformat(args.before)
-        except ValueError:
-            print(f"uploader: error: --before: {args.before!r} is not a date", file=sys.stderr)
-            return 2
+        day = commands.day_option("--before", args.before)
         before = dt.datetime.combine(day, dt.time()).timestamp()  # local midnight
     purged = asyncio.run(_purge(settings, before))
     print(f"purged {purged:,} dead letters")

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import sys
 
-from uploader.commands import Subparsers
+from uploader.commands import Subparsers, day_option
 from uploader.residual_mix import earliest_claim_date
 
 
@@ -25,11 +24,7 @@ def add_parser(subparsers: Subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Print the date; exit 2 when --on is not a calendar date."""
-    try:
-        on = dt.date.fromisoformat(args.on) if args.on else dt.date.today()
-    except ValueError:
-        print(f"uploader: error: --on: {args.on!r} is not a date (YYYY-MM-DD)", file=sys.stderr)
-        return 2
+    """Print the date; exit 2 when --on is not a calendar date written YYYY-MM-DD."""
+    on = day_option("--on", args.on) if args.on is not None else dt.date.today()
     print(earliest_claim_date(on).isoformat())
     return 0

@@ -3,6 +3,10 @@
 Exit 0 when every row was accepted, 1 when some were rejected (each is a dead letter naming
 its file, line and reason; every good row is queued all the same), 2 for usage errors: a
 file that cannot be read or lacks a column, an unknown --account, a bad configuration.
+
+The summary counts rows: accepted = queued (new or changed) + unchanged (the queue held the
+same values) + superseded (a later row of the same file has the same inverter and day, and
+wins). The first rejections, superseded rows and rounded values are listed on stderr.
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ from uploader.ingest.validate import Validator
 from uploader.observe.progress import Progress
 from uploader.queue import Queue, open_queue
 
-SHOWN_REJECTIONS = 10  # rejections printed on stderr; the rest are in `dead-letter list`
+SHOWN_NOTES = 10  # rejections (and as many superseded rows, rounded values) shown on stderr
 
 
 def add_parser(subparsers: Subparsers) -> None:
@@ -31,11 +35,17 @@ def add_parser(subparsers: Subparsers) -> None:
         "enqueue",
         help="validate files of daily records and queue them",
         description=(
-            "Read CSV (header RemoteInvId,Timestamp,PeriodProductionInKWh,"
-            "AccumulatedEnergyInKWh, optionally Account) or JSON Lines with the same keys, "
+            "Read CSV (header RemoteInvId,Timestamp,PeriodProductionInKWh,\n"
+            "AccumulatedEnergyInKWh, optionally Account) or JSON Lines with the same keys,\n"
             "validate every row and queue the good ones. Rejected rows become dead letters."
         ),
-        epilog="exit codes: 0 all accepted; 1 some rows rejected; 2 usage or configuration.",
+        epilog=(
+            "The summary counts rows: accepted = queued (new or changed) + unchanged + superseded\n"
+            "(an earlier row of the same file with the same RemoteInvId and Timestamp: the later\n"
+            "row wins). The first rejections, superseded rows and rounded values go to stderr.\n\n"
+            "exit codes: 0 all accepted; 1 some rows rejected; 2 usage or configuration."
+        ),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("files", nargs="+", metavar="FILE", help="input file; - reads stdin")
     parser.add_argument(
@@ -100,11 +110,12 @@ async def _one(source: Source, validator: Validator, queue: Queue, summary: Inge
     """Ingest one source, with a progress bar when stderr is a terminal."""
     progress = Progress(sys.stderr, source.size, source.name) if sys.stderr.isatty() else None
     start_rows = summary.rows
+    notes = _Notes()
 
     def on_chunk(chunk: Chunk, total: IngestSummary) -> None:
         if progress is not None:
             progress.update(total.rows - start_rows, chunk.position)
-        _show_rejections(chunk, total)
+        notes.show(chunk)
 
     try:
         await ingest(source.chunks(validator), queue, summary, on_chunk)
@@ -113,22 +124,44 @@ async def _one(source: Source, validator: Validator, queue: Queue, summary: Inge
             progress.close()
 
 
-def _show_rejections(chunk: Chunk, total: IngestSummary) -> None:
-    """The first rejections of the run on stderr, then a pointer to the rest."""
-    before = total.rejected - len(chunk.dead)
-    for index, row in enumerate(chunk.dead, start=before):
-        if index < SHOWN_REJECTIONS:
-            print(f"{row.source}: {row.reason}", file=sys.stderr)
-        elif index == SHOWN_REJECTIONS:
-            print("... more rejections: uploader dead-letter list", file=sys.stderr)
-            break
+class _Notes:
+    """The first rejections, superseded rows and rounded values on stderr, then where the
+    rest are (rejections: the dead letters; the others: counted in the summary)."""
+
+    def __init__(self) -> None:
+        self.shown = {"rejections": 0, "superseded rows": 0, "rounded values": 0}
+
+    def show(self, chunk: Chunk) -> None:
+        self._lines("rejections", [f"{row.source}: {row.reason}" for row in chunk.dead])
+        self._lines(
+            "superseded rows",
+            [
+                f"{row.source}: superseded by line {row.by} (same RemoteInvId and Timestamp)"
+                for row in chunk.superseded
+            ],
+        )
+        self._lines(
+            "rounded values",
+            [f"{r.source}: {r.field} {r.given} rounded to {r.kept}" for r in chunk.rounded],
+        )
+
+    def _lines(self, kind: str, lines: list[str]) -> None:
+        for line in lines:
+            if self.shown[kind] < SHOWN_NOTES:
+                print(line, file=sys.stderr)
+            elif self.shown[kind] == SHOWN_NOTES:
+                where = "uploader dead-letter list" if kind == "rejections" else "in the summary"
+                print(f"... more {kind}: {where}", file=sys.stderr)
+            else:
+                break
+            self.shown[kind] += 1
 
 
 def _summary_line(summary: IngestSummary, files: int) -> str:
-    changed = summary.accepted - summary.unchanged
     return (
         f"{summary.rows:,} rows from {files} file{'s' if files != 1 else ''}: "
-        f"accepted {summary.accepted:,} ({changed:,} queued, {summary.unchanged:,} unchanged), "
+        f"accepted {summary.accepted:,} ({summary.queued:,} queued, {summary.unchanged:,} "
+        f"unchanged, {summary.superseded:,} superseded), "
         f"rejected {summary.rejected:,}, flagged {summary.flagged:,} "
         f"({summary.flags.before_claimable:,} before the earliest claimable date, "
         f"{summary.flags.accumulated_falls:,} with a falling accumulated value), "

@@ -77,7 +77,7 @@ async def serve(config: Settings, *, drain: bool, confirm: bool = False) -> int:
         for signum in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(signum, uploader.stop)
         service = Service.create(config, uploader, metrics)
-        async with HttpServer(build_app(service), config.server.listen) as server:
+        async with HttpServer(build_app(service), config.server) as server:
             log.info("serving", url=server.url, ingest=service.ingest_token is not None)
             return await _run_while_held(uploader, leases, drain=drain, confirm=confirm)
 

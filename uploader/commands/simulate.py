@@ -1,4 +1,8 @@
-"""`uploader simulate`: run the REDEX registry simulator until SIGTERM or SIGINT."""
+"""`uploader simulate`: run the REDEX registry simulator until SIGTERM or SIGINT.
+
+The simulator itself (aiohttp and every rule module) is imported only to run it, so
+`uploader simulate --help` stays instant.
+"""
 
 from __future__ import annotations
 
@@ -9,13 +13,14 @@ import signal
 import sys
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from uploader.commands import Subparsers
-from uploader.registry.wire.codec import string_encoder
-from uploader.simulator import Credentials, FakeRegistry, SimOptions
-from uploader.simulator.app import route_lines
-from uploader.simulator.rates import RateSpec
+from uploader.registry.ratespec import RateSpec
+from uploader.simulator.routes import route_lines
+
+if TYPE_CHECKING:
+    from uploader.simulator import Credentials, SimOptions
 
 DESCRIPTION = """\
 Serve every endpoint of the REDEX public API v2 (Part 1 of the contract) with its rules,
@@ -29,6 +34,29 @@ itself the account id (handy for demos). Requests carry `Authorization: Bearer <
 --bare-token also takes the token alone, as the oldest pages' `{{token}}` may be read.
 """
 
+RULES = """\
+rules it enforces, as the registry's pages describe them:
+  auth        every /public/v2 call needs `Authorization: Bearer TOKEN` (or the bare token).
+              --token ACCOUNT=TOKEN makes TOKEN act for ACCOUNT; --credentials adds the api-key
+              grant (POST /public/v2/connect/token); with neither, any non-empty token is
+              accepted and is itself the account id. Unknown or expired token: 401; an account
+              named by --forbid: 403.
+  limits      fixed windows whose phase clients cannot see: --ip-limit per client IP counts
+              every request, --account-limit per business account counts successes (every
+              request with --account-counts any). Past either: 429 with Retry-After (seconds);
+              a 429 uses no slot.
+  bodies      at most 3000 daily records per request, all devices counted, and no
+              (RemoteInvId, Timestamp) twice in one body: else 400. Values >= 0 with at most
+              3 decimal places (4 on the legacy endpoint), a day neither in the future nor
+              outside the inverter's effective period, production <= capacity x 24 h: else 422.
+  inverters   an account knows only the inverters it registered (register-grouped, POST
+              /public/v2/device-applications/i-rec/grouped); data of any other RemoteInvId
+              is refused with 422, unless --open-inverters.
+  processing  an accepted batch gets a ProcessId, New then Processing then Success after
+              --process-delay-s (or Failed: --process-fail-rate); GET
+              /public/v2/generation-datas/statuses?ProcessId= reports it.
+"""
+
 
 def _pair(text: str) -> tuple[str, str]:
     account, sep, value = text.partition("=")
@@ -38,6 +66,8 @@ def _pair(text: str) -> tuple[str, str]:
 
 
 def _credentials(text: str) -> tuple[str, Credentials]:
+    from uploader.simulator import Credentials
+
     account, value = _pair(text)
     parts = value.split(":")
     if len(parts) != 3 or not all(parts):
@@ -76,7 +106,7 @@ def add_parser(subparsers: Subparsers) -> None:
         "simulate",
         help="run the REDEX registry simulator",
         description=DESCRIPTION,
-        epilog="routes:\n" + "\n".join(f"  {line}" for line in route_lines()),
+        epilog=RULES + "\nroutes:\n" + "\n".join(f"  {line}" for line in route_lines()),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     _server_flags(parser)
@@ -199,6 +229,8 @@ def _fault_flags(parser: argparse.ArgumentParser) -> None:
 
 def options_from(args: argparse.Namespace) -> SimOptions:
     """The simulator's options from the parsed flags."""
+    from uploader.simulator import SimOptions
+
     return SimOptions(
         tokens=dict(args.token),
         credentials=dict(args.credentials),
@@ -244,6 +276,8 @@ def run(args: argparse.Namespace) -> int:
 
 
 async def _serve(options: SimOptions, args: argparse.Namespace) -> int:
+    from uploader.simulator import FakeRegistry
+
     sim = FakeRegistry(options)
     await sim.start(args.host, args.port)
     if args.port_file:
@@ -263,4 +297,6 @@ async def _serve(options: SimOptions, args: argparse.Namespace) -> int:
 
 
 def _dump(path: str, state: dict[str, Any]) -> None:
+    from uploader.registry.wire.codec import string_encoder
+
     write_atomically(path, string_encoder.encode(state))

@@ -20,14 +20,19 @@ import os
 import re
 import sys
 from collections.abc import Callable, Iterator
-from decimal import Decimal
 from pathlib import Path
 from typing import IO, Any, Literal
 
-import msgspec
-
 from uploader.errors import ConfigError
-from uploader.ingest.pipeline import CHUNK_ROWS, Chunk, dead_row, raw_text
+from uploader.ingest.pipeline import (
+    CHUNK_ROWS,
+    Chunk,
+    NotJson,
+    dead_row,
+    raw_text,
+    read_json,
+    take_notes,
+)
 from uploader.ingest.validate import ACCOUNT_FIELD, FIELDS, Validator
 from uploader.queue.base import DeadRow
 from uploader.records import Record
@@ -37,8 +42,6 @@ __all__ = ["FORMATS", "Format", "Source", "open_source"]
 Format = Literal["csv", "jsonl"]
 FORMATS: dict[str, Format] = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl"}
 BOM = b"\xef\xbb\xbf"
-
-_json = msgspec.json.Decoder(float_hook=Decimal)
 
 # The CSV fast path's fields: text without quotes or line ends, and a plain decimal (digits,
 # no sign or exponent, at most 15 before the point and 3 after it).
@@ -80,17 +83,20 @@ class Source(abc.ABC):
         """Validated rows, `size` at a time (bad rows count too: memory stays bounded)."""
         records: list[Record] = []
         dead: list[DeadRow] = []
-        rounded = validator.rounded
         for result in self.results(validator):
             if isinstance(result, Record):
                 records.append(result)
             else:
                 dead.append(result)
             if len(records) + len(dead) == size:
-                yield Chunk(records, dead, validator.rounded - rounded, self.position())
-                records, dead, rounded = [], [], validator.rounded
+                yield self._chunk(records, dead, validator)
+                records, dead = [], []
         if records or dead:
-            yield Chunk(records, dead, validator.rounded - rounded, self.position())
+            yield self._chunk(records, dead, validator)
+
+    def _chunk(self, records: list[Record], dead: list[DeadRow], validator: Validator) -> Chunk:
+        rounded, superseded = take_notes(validator, self.name)
+        return Chunk(records, dead, rounded, superseded, self.position())
 
     @abc.abstractmethod
     def results(self, validator: Validator) -> Iterator[Record | DeadRow]:
@@ -137,7 +143,7 @@ class CsvSource(Source):
         for line, text in enumerate(self.text, start=2):
             if (found := match(text)) is not None:
                 a, i, t, p, c = pick(found.groups())
-                record = plain(a or default, i, t, p, c, f"{name}:{line}")
+                record = plain(a or default, i, t, p, c, f"{name}:{line}", line)
                 if record is not None:
                     yield record
                     continue
@@ -149,7 +155,9 @@ class CsvSource(Source):
             fields[-1] = fields[-1].rstrip("\r\n")
             account = (fields[account_column] or default) if account_column >= 0 else default
             source = f"{name}:{line}"
-            result = check(account, fields[inv], fields[ts], fields[period], fields[acc], source)
+            result = check(
+                account, fields[inv], fields[ts], fields[period], fields[acc], source, line
+            )
             if isinstance(result, str):
                 yield dead_row(text, source, result, account, validator)
             else:
@@ -169,23 +177,21 @@ class JsonLinesSource(Source):
         for line, data in enumerate(self.stream, start=1):
             if data.strip():
                 source = f"{self.name}:{line}"
-                yield self._check(data.removeprefix(BOM) if line == 1 else data, source, validator)
+                entry = data.removeprefix(BOM) if line == 1 else data
+                yield self._check(entry, source, line, validator)
 
     @staticmethod
-    def _check(data: bytes, source: str, validator: Validator) -> Record | DeadRow:
-        row: object = None
-        try:
-            row = _json.decode(data)
-        except msgspec.DecodeError as exc:
-            reason = f"not JSON: {exc}"
+    def _check(data: bytes, source: str, line: int, validator: Validator) -> Record | DeadRow:
+        row = read_json(data)
+        if isinstance(row, NotJson):
+            reason = row.reason
+        elif isinstance(row, dict):
+            result = validator.row(row, source, line)
+            if isinstance(result, Record):
+                return result
+            reason = result
         else:
-            if isinstance(row, dict):
-                result = validator.row(row, source)
-                if isinstance(result, Record):
-                    return result
-                reason = result
-            else:
-                reason = "not a JSON object"
+            reason = "not a JSON object"
         account = row.get(ACCOUNT_FIELD) if isinstance(row, dict) else None
         text = data.decode("utf-8", "backslashreplace")
         return dead_row(text, source, reason, account or validator.default_account, validator)

@@ -1,17 +1,19 @@
 """Rows in, records or rejection reasons out: the ingest rules of issue 3.
 
 Rejected, with the reason as text: an unknown or missing account; an empty, over-long (> 100)
-or non-text RemoteInvId; a Timestamp that is not `YYYY-MM-DD` or not a calendar date, or a
-day in the future; an energy value that is not a number, negative, too large, or with more
-than three decimal places when `decimals = "reject"` (by default it is rounded half-even and
-counted). Accepted with a flag: a day before the residual-mix rule's earliest claimable date,
-and an accumulated value that falls from the previous row of the same inverter.
+or non-text RemoteInvId, or one holding a non-printable character (controls, NUL, line
+breaks: only surrounding spaces are stripped); a Timestamp that is not `YYYY-MM-DD` or not a
+calendar date, or a day in the future; an energy value that is not a number (text in ASCII
+digits, no `_` separators), negative, too large (more than 15 digits before the point, also
+once rounded), or with more than three decimal places when `decimals = "reject"` (by default
+it is rounded half-even, counted and noted in `roundings`). Accepted with a flag: a day
+before the residual-mix rule's earliest claimable date, and an accumulated value that falls
+from the previous row of the same inverter.
 
-The falling check compares each row with the previous row of the same (account, inverter) in
-this validator's input stream, whatever the gap between their days: accumulated energy never
-decreases with time, so a later day with less, or an earlier day with more, flags the row
-that comes second. Rows already in the queue are not consulted, and the memory of inverters
-is bounded (`MAX_TRACKED_INVERTERS`), so memory stays flat on any input.
+The falling check compares each row with the previous row of the same (account, inverter)
+in this validator's input stream, whatever the gap between their days, and a row repeating
+an earlier row's (account, inverter, day) supersedes it: `uploader.ingest.history` keeps
+both, in bounded memory. Rows already in the queue are not consulted.
 
 This is the 150,000 rows/s path: days are parsed once per distinct text, and the decimal
 checks work on the text of the value where they can.
@@ -23,18 +25,18 @@ import datetime as dt
 import re
 from collections.abc import Collection, Mapping
 from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
-from typing import Literal
+from typing import Literal, NamedTuple
 
+from uploader.ingest.history import History
 from uploader.records import Flag, Record, canonical
 from uploader.residual_mix import earliest_claim_date
 
-__all__ = ["MAX_ID_LENGTH", "Decimals", "Validator"]
+__all__ = ["MAX_ID_LENGTH", "Decimals", "Rounding", "Validator"]
 
 Decimals = Literal["round", "reject"]
 
 MAX_ID_LENGTH = 100  # the registry's RemoteInvId limit
 MAX_INTEGER_DIGITS = 15  # 10^15 kWh is far beyond any inverter; bigger is a unit mistake
-MAX_TRACKED_INVERTERS = 200_000  # entries of the falling-value memory before it starts over
 MAX_CACHED_DAYS = 20_000  # distinct Timestamp texts remembered
 
 FIELDS = ("RemoteInvId", "Timestamp", "PeriodProductionInKWh", "AccumulatedEnergyInKWh")
@@ -48,6 +50,15 @@ _BEFORE = int(Flag.BEFORE_CLAIMABLE)
 _FALLS = int(Flag.ACCUMULATED_FALLS)
 
 
+class Rounding(NamedTuple):
+    """A value rounded to three places: where, which field, as given and as kept."""
+
+    source: str
+    field: str
+    given: str
+    kept: str
+
+
 def _show(raw: object) -> str:
     """A value as a reason quotes it: repr, cut short."""
     text = repr(raw)
@@ -57,9 +68,10 @@ def _show(raw: object) -> str:
 class Validator:
     """Checks the rows of one input stream against the ingest rules.
 
-    `rounded` counts the values rounded to three places, `flagged` the records accepted
-    with a flag. A validator remembers each inverter's previous row, so use one per stream
-    (a file, a request body) and feed it the rows in their order.
+    `rounded` counts the values rounded to three places (`roundings` lists them until a
+    reader takes them), `flagged` the records accepted with a flag. A validator remembers
+    each inverter's previous row, so use one per stream (a file, a request body) and feed it
+    the rows in their order.
     """
 
     def __init__(
@@ -76,13 +88,16 @@ class Validator:
         self.decimals = decimals
         self.default_account = default_account
         self.rounded = 0
+        self.roundings: list[Rounding] = []
         self.flagged = 0
-        self._days: dict[str, tuple[dt.date, int] | str] = {}
-        self._last: dict[tuple[str, str], tuple[dt.date, Decimal]] = {}
-        self._prev: tuple[str, str, dt.date, Decimal] | None = None
+        self._days: dict[str, tuple[dt.date, int, int] | str] = {}
+        self.history = History()
 
-    def row(self, row: Mapping[str, object], source: str) -> Record | str:
-        """Check a mapping keyed by the CSV header's names (JSON Lines, an HTTP body)."""
+    def row(self, row: Mapping[str, object], source: str, line: int | None = None) -> Record | str:
+        """Check a mapping keyed by the CSV header's names (JSON Lines, an HTTP body).
+
+        `line` is the row's number in its input (by default, read from the end of `source`).
+        """
         for name in FIELDS:
             if name not in row:
                 return f"missing key {name}"
@@ -95,10 +110,17 @@ class Validator:
         if not isinstance(ts, str):
             return f"Timestamp {_show(ts)} is not a date in the form YYYY-MM-DD"
         period, accumulated = row["PeriodProductionInKWh"], row["AccumulatedEnergyInKWh"]
-        return self.fields(account, inv, ts, period, accumulated, source)
+        return self.fields(account, inv, ts, period, accumulated, source, line)
 
     def fields(
-        self, account: str | None, inv: str, ts: str, period: object, acc: object, source: str
+        self,
+        account: str | None,
+        inv: str,
+        ts: str,
+        period: object,
+        acc: object,
+        source: str,
+        line: int | None = None,
     ) -> Record | str:
         """Check one row given field by field; the record, or why it is rejected.
 
@@ -107,24 +129,25 @@ class Validator:
         """
         if account not in self.accounts:
             return self._account_reason(account)
-        inv = inv.strip()
-        if not (0 < len(inv) <= MAX_ID_LENGTH and inv.isascii()):
+        inv = inv.strip(" ")
+        if not (0 < len(inv) <= MAX_ID_LENGTH and inv.isascii() and inv.isprintable()):
             reason = self._id_reason(inv)
             if reason:
                 return reason
         checked = self._days.get(ts) or self._day(ts)
         if isinstance(checked, str):
             return checked
-        period_kwh = self._decimal(period, "PeriodProductionInKWh")
+        period_kwh = self._decimal(period, "PeriodProductionInKWh", source)
         if isinstance(period_kwh, str):
             return period_kwh
-        accumulated_kwh = self._decimal(acc, "AccumulatedEnergyInKWh")
+        accumulated_kwh = self._decimal(acc, "AccumulatedEnergyInKWh", source)
         if isinstance(accumulated_kwh, str):
             return accumulated_kwh
-        return self._accept(account, inv, checked, period_kwh, accumulated_kwh, source)
+        at = line_of(source) if line is None else line
+        return self._accept(account, inv, checked, period_kwh, accumulated_kwh, source, at)
 
     def plain(
-        self, account: str | None, inv: str, ts: str, period: str, acc: str, source: str
+        self, account: str | None, inv: str, ts: str, period: str, acc: str, source: str, line: int
     ) -> Record | None:
         """`fields` for values known to be plain decimals (digits, at most three places).
 
@@ -135,27 +158,28 @@ class Validator:
         checked = self._days.get(ts) or self._day(ts)
         if account not in self.accounts or isinstance(checked, str):
             return None
-        inv = inv.strip()
-        if not (0 < len(inv) <= MAX_ID_LENGTH and inv.isascii()):
+        inv = inv.strip(" ")
+        if not (0 < len(inv) <= MAX_ID_LENGTH and inv.isascii() and inv.isprintable()):
             return None
         if period[-1] == "0" and "." in period:
             period = period.rstrip("0").rstrip(".")
         if acc[-1] == "0" and "." in acc:
             acc = acc.rstrip("0").rstrip(".")
-        return self._accept(account, inv, checked, Decimal(period), Decimal(acc), source)
+        return self._accept(account, inv, checked, Decimal(period), Decimal(acc), source, line)
 
     def _accept(
         self,
         account: str,
         inv: str,
-        checked: tuple[dt.date, int],
+        checked: tuple[dt.date, int, int],
         period_kwh: Decimal,
         accumulated_kwh: Decimal,
         source: str,
+        line: int,
     ) -> Record:
         """The record of a row that passed every check, with its flags."""
-        day, flags = checked
-        if self._falls(account, inv, day, accumulated_kwh):
+        day, flags, ordinal = checked
+        if self.history.see(account, inv, ordinal, accumulated_kwh, line):
             flags |= _FALLS
         if flags:
             self.flagged += 1
@@ -184,11 +208,15 @@ class Validator:
             inv.encode()
         except UnicodeEncodeError:
             return "RemoteInvId is not valid UTF-8"
+        # Controls and line breaks would be sent as they are, or lost by some reader on the way.
+        bad = next((c for c in inv if not c.isprintable()), None)
+        if bad is not None:
+            return f"RemoteInvId {_show(inv)} contains the non-printable character U+{ord(bad):04X}"
         return None
 
-    def _day(self, ts: str) -> tuple[dt.date, int] | str:
-        """Parse and judge a Timestamp the first time its text is seen."""
-        result: tuple[dt.date, int] | str
+    def _day(self, ts: str) -> tuple[dt.date, int, int] | str:
+        """Parse and judge a Timestamp the first time its text is seen: (day, flags, ordinal)."""
+        result: tuple[dt.date, int, int] | str
         if len(ts) != 10 or ts[4] != "-" or ts[7] != "-":
             return f"Timestamp {_show(ts)} is not a date in the form YYYY-MM-DD"
         try:
@@ -199,17 +227,20 @@ class Validator:
             if day > self.today:
                 result = f"Timestamp {ts} is in the future"
             else:
-                result = (day, _BEFORE if day < self.earliest else 0)
+                result = (day, _BEFORE if day < self.earliest else 0, day.toordinal())
         if len(self._days) >= MAX_CACHED_DAYS:
             self._days.clear()
         self._days[ts] = result
         return result
 
-    def _decimal(self, raw: object, name: str) -> Decimal | str:
+    def _decimal(self, raw: object, name: str, source: str) -> Decimal | str:
         """The value as an exact decimal with at most three places, or why it is not one."""
         if type(raw) is str:
             if _plain(raw):
                 return Decimal(raw)
+            # Decimal() also reads "1_000" and digits of any script ("١٢"): not what was meant.
+            if not raw.isascii() or "_" in raw:
+                return f"{name} {_show(raw)} is not a number"
             try:
                 value = Decimal(raw)
             except InvalidOperation:
@@ -233,9 +264,9 @@ class Validator:
             and "E" not in text
         ):
             return value if text[-1] != "0" else Decimal(text.rstrip("0").rstrip("."))
-        return self._unusual(value, raw, name)
+        return self._unusual(value, raw, name, source)
 
-    def _unusual(self, value: Decimal, raw: object, name: str) -> Decimal | str:
+    def _unusual(self, value: Decimal, raw: object, name: str, source: str) -> Decimal | str:
         """Signs, exponents, specials, magnitudes and rounding: the slow, general path."""
         if not value.is_finite():
             return f"{name} {_show(raw)} is not a number"
@@ -243,40 +274,26 @@ class Validator:
             if value:
                 return f"{name} {value} is negative"
             value = _ZERO
+        # Checked before rounding too: quantize fails on magnitudes beyond the context.
         if value and value.adjusted() >= MAX_INTEGER_DIGITS:
             return f"{name} {value} is too large"
         if -int(value.as_tuple().exponent) > 3:
             rounded = value.quantize(_MILLI, rounding=ROUND_HALF_EVEN)
+            if rounded.adjusted() >= MAX_INTEGER_DIGITS:
+                return f"{name} {value} is too large"
             if rounded != value:
                 if self.decimals == "reject":
                     return f"{name} {value} has more than 3 decimal places"
-                self.rounded += 1
+                self._note_rounding(source, name, value, rounded)
             value = rounded
         return Decimal(canonical(value))
 
-    def _falls(self, account: str, inv: str, day: dt.date, accumulated: Decimal) -> bool:
-        """Whether this row contradicts the inverter's previous row.
+    def _note_rounding(self, source: str, name: str, given: Decimal, kept: Decimal) -> None:
+        self.rounded += 1
+        self.roundings.append(Rounding(source, name, str(given), canonical(kept)))
 
-        Files usually hold an inverter's days together, so the previous row is checked
-        first; the dict is consulted when the inverter changes.
-        """
-        prev = self._prev
-        if prev is not None and prev[1] == inv and prev[0] == account:
-            last_day, last_accumulated = prev[2], prev[3]
-        else:
-            if prev is not None:
-                self._remember(prev)
-            last = self._last.get((account, inv))
-            self._prev = (account, inv, day, accumulated)
-            if last is None:
-                return False
-            last_day, last_accumulated = last
-        self._prev = (account, inv, day, accumulated)
-        if day > last_day:
-            return accumulated < last_accumulated
-        return day < last_day and accumulated > last_accumulated
 
-    def _remember(self, prev: tuple[str, str, dt.date, Decimal]) -> None:
-        if len(self._last) >= MAX_TRACKED_INVERTERS:
-            self._last.clear()
-        self._last[prev[0], prev[1]] = (prev[2], prev[3])
+def line_of(source: str) -> int:
+    """The line number that ends a source ("file.csv:17"), 0 when there is none."""
+    tail = source.rpartition(":")[2]
+    return int(tail) if tail.isdigit() else 0

@@ -72,14 +72,24 @@ class RegistrationApi:
         decoder: msgspec.json.Decoder[Envelope[list[T]]],
         params: Mapping[str, str],
     ) -> list[T]:
-        """Every item of a paged list, following `Meta` from page 1."""
+        """Every item of a paged list, following `Meta` from page 1.
+
+        An answer of another shape is a RegistryError naming where it differs, not a crash.
+        """
         items: list[T] = []
         for page in range(1, MAX_PAGES + 1):
             query = {**params, "CurrentPage": str(page)} if params or page > 1 else {}
             response = await self._call("GET", path, params=query, endpoint=endpoint)
             if not response.ok:
                 raise refusal(response, f"GET {path}")
-            envelope = decoder.decode(response.body)
+            try:
+                envelope = decoder.decode(response.body)
+            except msgspec.DecodeError as exc:
+                raise RegistryError(
+                    f"GET {path}: unexpected answer: {_where(exc)} (expected an envelope whose "
+                    f"Data is a list of {endpoint.replace('application_', '')})",
+                    status=response.status,
+                ) from None
             items.extend(envelope.Data or [])
             if envelope.Meta is None or page >= envelope.Meta.TotalPage:
                 break
@@ -132,3 +142,9 @@ class RegistrationApi:
         if data is None:
             raise RegistryError(f"{what}: the registry answered {response.status} without an Id")
         return data.Id
+
+
+def _where(exc: msgspec.DecodeError) -> str:
+    """msgspec's "Expected `array`, got `object` - at `$.Data`" as "Data: expected ..."."""
+    text, _, where = str(exc).partition(" - at `$")
+    return f"{where.rstrip('`').lstrip('.') or 'the body'}: {text[:1].lower()}{text[1:]}"

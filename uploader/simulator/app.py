@@ -39,10 +39,10 @@ from uploader.simulator.faults import Answer
 from uploader.simulator.options import SimOptions
 from uploader.simulator.pipeline import pipeline
 from uploader.simulator.responses import JSON
+from uploader.simulator.routes import PREFIX, REGISTRY_ROUTES, SIM_ROUTES
 from uploader.simulator.state import InverterInfo
 from uploader.simulator.wire import ENCODER
 
-PREFIX = "/public/v2"
 AcceptedBody = BatchBody | InverterDays | LegacyBody | MonthlyBody
 _ACCEPTED_DECODERS: dict[str, msgspec.json.Decoder[Any]] = {
     "batch": bodies.batch_decoder,
@@ -53,26 +53,26 @@ _ACCEPTED_DECODERS: dict[str, msgspec.json.Decoder[Any]] = {
 MAX_BODY_BYTES = 64 * 1024 * 1024  # big enough to answer "more than 3000 records" with a 400
 SHUTDOWN_TIMEOUT_S = 2.0
 
-# (method, path, handler, route name). A name after ":" is a variant path of the same route.
-ROUTES: tuple[tuple[str, str, Handler, str], ...] = (
-    ("POST", "/connect/token", token_routes.post_token, "token"),
-    ("POST", "/connect/token/refresh", token_routes.post_refresh, "refresh"),
-    ("POST", "/generation-data", generation.post_legacy, "legacy"),
-    ("POST", "/generation-datas", generation.post_single, "single"),
-    ("GET", "/generation-datas", query.get_generation, "query"),
-    ("POST", "/generation-datas/batches", generation.post_batch, "batch"),
-    ("POST", "/generation-datas/monthly-data", monthly.post_monthly, "monthly"),
-    ("GET", "/generation-datas/statuses", query.get_status, "statuses"),
-    ("GET", "/generation-datas/status", query.get_status, "statuses:status"),
-    ("POST", "/documents/devices", documents.post_document, "documents"),
-    ("POST", "/documents/grouped-devices", documents.post_document, "documents:grouped"),
-    ("POST", "/device-applications/i-rec/grouped", registration.post_grouped, "register"),
-    ("GET", "/device-applications/{id}/devices", registration.get_devices, "devices"),
-    ("GET", "/metadata/inverter-brands", metadata.get_brands, "brands"),
-    ("GET", "/device-applications", registration.get_applications, "applications"),
-    ("POST", "/rec-applications/grouped-device", issuance.post_issuance, "issuance"),
-    ("GET", "/rec-applications", issuance.get_rec_applications, "rec-applications"),
-)
+# Each route name of `routes` and its handler.
+HANDLERS: dict[str, Handler] = {
+    "token": token_routes.post_token,
+    "refresh": token_routes.post_refresh,
+    "legacy": generation.post_legacy,
+    "single": generation.post_single,
+    "query": query.get_generation,
+    "batch": generation.post_batch,
+    "monthly": monthly.post_monthly,
+    "statuses": query.get_status,
+    "statuses:status": query.get_status,
+    "documents": documents.post_document,
+    "documents:grouped": documents.post_document,
+    "register": registration.post_grouped,
+    "devices": registration.get_devices,
+    "brands": metadata.get_brands,
+    "applications": registration.get_applications,
+    "issuance": issuance.post_issuance,
+    "rec-applications": issuance.get_rec_applications,
+}
 
 
 async def _state(request: web.Request) -> web.Response:
@@ -82,30 +82,22 @@ async def _state(request: web.Request) -> web.Response:
     return web.Response(body=body, content_type=JSON)
 
 
-# The simulator's own routes: no auth, limits or faults (`admin` describes the hooks).
-SIM_ROUTES: tuple[tuple[str, str, Handler, str], ...] = (
-    ("GET", "/_sim/state", _state, "sim-state"),
-    ("POST", "/_sim/drop-days", admin.post_drop_days, "sim-drop-days"),
-    ("POST", "/_sim/alter-day", admin.post_alter_day, "sim-alter-day"),
-    ("POST", "/_sim/rec-status", admin.post_rec_status, "sim-rec-status"),
-)
-
-
-def route_lines() -> list[str]:
-    """Every route as `METHOD path`, the registry's first, then the simulator's own."""
-    served = [(method, PREFIX + path) for method, path, _, _ in ROUTES]
-    served += [(method, path) for method, path, _, _ in SIM_ROUTES]
-    return [f"{method:<4} {path}" for method, path in served]
+SIM_HANDLERS: dict[str, Handler] = {
+    "sim-state": _state,
+    "sim-drop-days": admin.post_drop_days,
+    "sim-alter-day": admin.post_alter_day,
+    "sim-rec-status": admin.post_rec_status,
+}
 
 
 def build_app(core: Core) -> web.Application:
     """The aiohttp application serving every route of the contract, plus `/_sim/*`."""
     app = web.Application(middlewares=[pipeline], client_max_size=MAX_BODY_BYTES)
     app[CORE] = core
-    for method, path, handler, name in ROUTES:
-        app.router.add_route(method, PREFIX + path, handler, name=name)
-    for method, path, handler, name in SIM_ROUTES:
-        app.router.add_route(method, path, handler, name=name)
+    for method, path, name in REGISTRY_ROUTES:
+        app.router.add_route(method, PREFIX + path, HANDLERS[name], name=name)
+    for method, path, name in SIM_ROUTES:
+        app.router.add_route(method, path, SIM_HANDLERS[name], name=name)
     return app
 
 

@@ -35,7 +35,7 @@ def test_every_scheme_passes_the_check_and_opens_its_backend(name: str) -> None:
 def test_an_unknown_scheme_is_refused_alike_by_both(url: str) -> None:
     """The configuration and open_queue refuse the same URLs, listing the same forms."""
     assert url_forms().startswith("memory:, sqlite:PATH")
-    with pytest.raises(ConfigError, match=f"queue must be {url_forms()}"):
+    with pytest.raises(ConfigError, match=f"queue: must be {url_forms()}"):
         config.from_dict({"queue": url})
     with pytest.raises(ConfigError, match=f"is not {url_forms()}"):
         open_queue(url)

@@ -75,7 +75,7 @@ async def start_service(
             uploader = Uploader(settings, queue, client, hooks=(metrics.observe,))
             service = Service.create(settings, uploader, metrics)
             app = build_app(service)
-            server_ = await stack.enter_async_context(HttpServer(app, settings.server.listen))
+            server_ = await stack.enter_async_context(HttpServer(app, settings.server))
             http = await stack.enter_async_context(aiohttp.ClientSession())
             assert server_.url is not None
             return Running(server_.url, http, service, settings.queue)

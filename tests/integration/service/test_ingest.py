@@ -226,3 +226,124 @@ async def test_a_chunked_body_over_the_limit_is_a_413(running: Running) -> None:
     status, answer = await body_of(running, stream())  # type: ignore[arg-type]
     assert status == 413
     assert "max_body_bytes" in answer["error"]
+
+
+async def test_a_repeated_account_parameter_is_a_400(running: Running) -> None:
+    """`?account=acme&account=beta` is refused naming the parameter, not read as the first."""
+    async with running.http.post(
+        f"{running.url}/v1/records?account=acme&account=beta",
+        data=ndjson(row()),
+        headers={"Authorization": f"Bearer {TOKEN}"},
+    ) as response:
+        assert response.status == 400
+        assert "account" in (await response.json())["error"]
+        assert "more than once" in (await response.json())["error"]
+    assert (await running.service.queue.counts()).total.pending == 0
+
+
+async def test_reinterpreted_values_are_refused_with_line_and_field(running: Running) -> None:
+    """Underscores, non-ASCII digits, 16 digits after rounding and control characters: refused."""
+    body = ndjson(
+        row("INV-1", period="1_000"),
+        row("INV-2", acc="١٢"),
+        row("INV-3", acc="999999999999999.9999"),
+        row("INV-4\u0000"),
+        row("INV-5\t"),
+        row("INV-6\n"),
+        row("INV-7"),
+    )
+    status, answer = await body_of(running, body)
+    assert status == 202
+    assert answer["accepted"] == 1
+    reasons = {r["line"]: r["reason"] for r in answer["rejected"]}
+    assert reasons == {
+        1: "PeriodProductionInKWh '1_000' is not a number",
+        2: "AccumulatedEnergyInKWh '١٢' is not a number",
+        3: "AccumulatedEnergyInKWh 999999999999999.9999 is too large",
+        4: "RemoteInvId 'INV-4\\x00' contains the non-printable character U+0000",
+        5: "RemoteInvId 'INV-5\\t' contains the non-printable character U+0009",
+        6: "RemoteInvId 'INV-6\\n' contains the non-printable character U+000A",
+    }
+
+
+async def test_the_answer_reports_each_rounded_value(running: Running) -> None:
+    """Values rounded to three places are listed with line, field, given and kept values."""
+    body = ndjson(row("INV-1", period="1.2345"), row("INV-2"), row("INV-3", acc="9.99999"))
+    status, answer = await body_of(running, body)
+    assert status == 202
+    assert answer["rounded"] == [
+        {"line": 1, "field": "PeriodProductionInKWh", "given": "1.2345", "kept": "1.234"},
+        {"line": 3, "field": "AccumulatedEnergyInKWh", "given": "9.99999", "kept": "10"},
+    ]
+
+
+@pytest.mark.parametrize(
+    ("bad", "reason"),
+    [
+        (b'{"RemoteInvId": "INV-\xff"}', "not UTF-8"),
+        (b"[" * 5000 + b"]" * 5000, "nested too deeply"),
+        (b'{"a":' * 5000 + b"1" + b"}" * 5000, "nested too deeply"),
+    ],
+)
+async def test_a_bad_last_line_of_a_long_body_is_named_and_the_rest_queued(
+    start_service: ServiceFactory, bad: bytes, reason: str
+) -> None:
+    """6,000 lines whose last is undecodable: 202, that line rejected, exactly 5,999 queued."""
+    running = await start_service(max_body_bytes=4_000_000)
+    lines = [row(f"INV-{n}").encode() for n in range(5999)] + [bad]
+    status, answer = await body_of(running, b"\n".join(lines) + b"\n")
+    assert status == 202
+    assert answer["accepted"] == 5999
+    assert [r["line"] for r in answer["rejected"]] == [6000]
+    assert reason in answer["rejected"][0]["reason"]
+    counts = await running.service.queue.counts()
+    assert counts.accounts["acme"].pending == 5999
+    assert len(await running.service.queue.list_dead(account="acme")) == 1
+
+
+async def test_a_bad_entry_of_a_json_array_is_named_and_the_rest_queued(
+    start_service: ServiceFactory,
+) -> None:
+    """A JSON array whose last entry cannot be decoded: 202, that entry rejected, rest queued."""
+    running = await start_service(max_body_bytes=4_000_000)
+    entries = [row(f"INV-{n}").encode() for n in range(5999)] + [b'{"RemoteInvId": "I-\xff"}']
+    status, answer = await body_of(running, b"[" + b",".join(entries) + b"]")
+    assert (status, answer["accepted"]) == (202, 5999)
+    assert [r["line"] for r in answer["rejected"]] == [6000]
+    assert "not UTF-8" in answer["rejected"][0]["reason"]
+    assert (await running.service.queue.counts()).accounts["acme"].pending == 5999
+
+
+@pytest.mark.parametrize(
+    ("last", "message"),
+    [
+        (b"] trailing", "not a JSON array"),
+        (b", " + b"[" * 5000 + b"]" * 5000 + b"]", "not a JSON array: nested too deeply"),
+    ],
+)
+async def test_a_body_refused_whole_queues_nothing(
+    start_service: ServiceFactory, last: bytes, message: str
+) -> None:
+    """A body whose shape is refused (400) leaves the queue and the dead letters untouched."""
+    running = await start_service(max_body_bytes=4_000_000)
+    lines = [row(f"INV-{n}").encode() for n in range(6000)]
+    status, answer = await body_of(running, b"[" + b",".join(lines) + last)
+    assert status == 400
+    assert message in answer["error"]
+    assert (await running.service.queue.counts()).total.pending == 0
+    assert await running.service.queue.list_dead() == []
+
+
+async def test_repeated_lines_are_superseded_and_counted_once(running: Running) -> None:
+    """Two lines for one inverter and day: the later wins; the earlier is listed as superseded."""
+    body = ndjson(row("INV-1", period="1"), row("INV-2"), row("INV-1", period="2"))
+    status, answer = await body_of(running, body)
+    assert status == 202
+    assert (answer["accepted"], answer["queued"], answer["unchanged"]) == (3, 2, 0)
+    assert answer["superseded"] == [{"line": 1, "by": 3}]
+    claim = await running.service.queue.claim("acme", 10, 30.0)
+    assert claim is not None
+    assert {r.remote_inv_id: r.period_kwh for r in claim.records} == {
+        "INV-1": "2",
+        "INV-2": "12.345",
+    }

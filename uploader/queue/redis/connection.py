@@ -12,6 +12,7 @@ import urllib.parse
 from typing import Any, NamedTuple
 
 from uploader.errors import ConfigError, QueueError
+from uploader.secrets import mask_url
 
 try:
     import redis.asyncio as aioredis
@@ -45,7 +46,7 @@ def parse_url(url: str, prefix: str | None = None) -> RedisTarget:
     `prefix` (when given) overrides the URL's.
     """
     parts = urllib.parse.urlsplit(url)
-    shown = _masked(parts)
+    shown = mask_url(url)
     if parts.scheme not in ("redis", "rediss") or not parts.hostname:
         raise ConfigError(f"queue: {shown!r} is not redis://host:port/db")
     try:
@@ -63,18 +64,6 @@ def parse_url(url: str, prefix: str | None = None) -> RedisTarget:
         raise ConfigError(f"queue: {shown!r}: the prefix is empty")
     rest = urllib.parse.urlencode([(name, value) for name, value in query if name != "prefix"])
     return RedisTarget(urllib.parse.urlunsplit(parts._replace(query=rest)), chosen, shown)
-
-
-def _masked(parts: urllib.parse.SplitResult) -> str:
-    """The URL for messages: a password (in the userinfo or a `password=` parameter) as ***."""
-    if parts.password is not None:
-        host = parts.netloc.rpartition("@")[2]
-        parts = parts._replace(netloc=f"{parts.username or ''}:***@{host}")
-    query = urllib.parse.parse_qsl(parts.query, keep_blank_values=True)
-    if any(name == "password" for name, _ in query):
-        masked = [(name, "***" if name == "password" else value) for name, value in query]
-        parts = parts._replace(query=urllib.parse.urlencode(masked, safe="*"))
-    return parts.geturl()
 
 
 def _load_scripts() -> dict[str, str]:
