@@ -3,7 +3,7 @@
 `FakeRegistry` runs it in-process on a real port (tests, benchmarks); `uploader simulate`
 runs it as a command. `SimOptions` holds every knob. It is an independent reading of the
 registry's documentation: nothing here imports the client, so a rule the client misreads
-shows up as a disagreement (tests/documented_cases.py runs the same cases against both).
+shows up as a disagreement (tests/documented_cases/ holds cases that run against both).
 
 Names are imported on first use: `SimOptions` or `ManualClock` alone do not load aiohttp.
 """
