@@ -1,8 +1,9 @@
 """Packing claimed records into one request body, and mapping the registry's errors back.
 
 The endpoint's spec says what a body may carry (one inverter, one year) and builds it; the
-batcher finds each inverter's run of records, checks the spec's limits and keeps the
-records in body order, so an error's field path can name the records it is about.
+batcher gathers each inverter's records into one group (one `Devices[]` entry), checks the
+spec's limits and keeps the records in body order, so an error's field path can name the
+records it is about.
 """
 
 from __future__ import annotations
@@ -40,7 +41,7 @@ def build(records: Sequence[QueuedRecord], spec: EndpointSpec, numbers: str = "s
     """The body carrying `records` to the endpoint `spec` describes."""
     if not records:
         raise ValueError("a request carries at least one record")
-    groups = _groups(records)
+    records, groups = _in_body_order(records)
     if spec.one_inverter and len(groups) > 1:
         raise ValueError(f"the {spec.name} endpoint carries one inverter per request")
     if spec.one_year and len({r.day[:4] for r in records}) > 1:
@@ -56,6 +57,23 @@ def split(batch: Batch, numbers: str = "string") -> tuple[Batch, Batch]:
         build(batch.records[:half], batch.spec, numbers),
         build(batch.records[half:], batch.spec, numbers),
     )
+
+
+def _in_body_order(records: Sequence[QueuedRecord]) -> tuple[Sequence[QueuedRecord], Groups]:
+    """The records with each inverter's days together, and their groups.
+
+    A claim comes in (deadline, inverter, day) order, so an inverter whose days fall in two
+    claim windows arrives as two runs, each in day order; the registry's shape has one entry
+    per inverter, so the runs are merged (inverters in first-seen order, days in order).
+    """
+    groups = _groups(records)
+    if len(groups) == len({records[start].remote_inv_id for start, _ in groups}):
+        return records, groups  # one run per inverter: the usual claim, nothing to move
+    first_seen: dict[str, int] = {}
+    ordered = sorted(
+        records, key=lambda r: (first_seen.setdefault(r.remote_inv_id, len(first_seen)), r.day)
+    )
+    return ordered, _groups(ordered)
 
 
 def _groups(records: Sequence[QueuedRecord]) -> Groups:
