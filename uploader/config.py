@@ -27,6 +27,7 @@ DEFAULT_PATH = "uploader.toml"
 DEFAULT_QUEUE = "sqlite:uploader-queue.db"  # relative to the working directory
 DEFAULT_BASE_URL = "https://uat-api.redex.eco"
 MAX_RECORDS_PER_REQUEST = 3000  # the registry's documented maximum, all devices counted
+MAX_ANSWER_BYTES = 1024 * 1024  # bytes; the registry's answers are a few KiB
 SECRET_KEYS = frozenset({"token", "client_secret", "api_key"})
 
 
@@ -58,6 +59,7 @@ class RegistrySettings(Base):
     endpoint: str = "batch"  # a name of `uploader.push.endpoints.ENDPOINTS`
     max_records_per_request: int = MAX_RECORDS_PER_REQUEST
     timeout_s: float = 30.0
+    max_answer_bytes: int = MAX_ANSWER_BYTES  # a larger answer is cut off and sent again
     numbers: Literal["string", "number"] = "string"  # how decimals go on the wire
     connections: int = 8  # keep-alive connections; 4-8 measured best, 64 only adds latency
     auth_scheme: str = "Bearer"  # "" sends a static token bare, as the seed's `{{token}}` shows
@@ -285,6 +287,8 @@ def _check(settings: Settings, source: str) -> None:
         parse_listen(settings.server.listen)
     except ConfigError as exc:
         raise ConfigError(f"{source}: {exc}") from None
+    if settings.registry.max_answer_bytes < 1:
+        raise ConfigError(f"{source}: registry.max_answer_bytes must be a positive number of bytes")
     if settings.server.max_body_bytes < 1:
         raise ConfigError(f"{source}: server.max_body_bytes must be a positive number of bytes")
     ids = [a.id for a in settings.accounts]

@@ -17,7 +17,7 @@ import structlog
 from uploader.config import Settings
 from uploader.errors import TransportError
 from uploader.queue.base import Queue
-from uploader.registry.answers import Accepted, classify
+from uploader.registry.answers import PROCESS_STATUS, Accepted, classify
 from uploader.registry.client import RegistryClient
 from uploader.registry.wire.codec import process_status_envelope
 
@@ -70,9 +70,9 @@ class StatusPoller:
         except TransportError as exc:
             log.warning("status poll failed", process_id=process_id, error=str(exc))
             return None
-        answer = classify(response)
+        answer = classify(response, PROCESS_STATUS)
         if not isinstance(answer, Accepted):
-            log.warning("status poll refused", process_id=process_id, status=response.status)
+            log.warning("status poll failed", process_id=process_id, answer=repr(answer))
             return None
         try:
             data = process_status_envelope.decode(answer.body).Data

@@ -20,7 +20,7 @@ class BatchDetails:
     endpoint: str
     records: int
     status: int | None  # None when the transport failed
-    outcome: str  # accepted | throttled | transient | refused | paused
+    outcome: str  # accepted | malformed | throttled | transient | refused | paused
     latency_s: float
     attempt: int
     process_id: int | None = None
@@ -30,6 +30,7 @@ class BatchDetails:
 
 
 Hook = Callable[[BatchDetails], None]
+RETRIED = frozenset({"throttled", "transient", "malformed"})  # outcomes whose records go again
 
 
 @dataclass
@@ -51,7 +52,7 @@ class Stats:
             self.records_sent[details.account] += details.records
         elif details.outcome == "throttled":
             self.rate_limited += 1
-        if details.outcome in ("throttled", "transient"):
+        if details.outcome in RETRIED:
             self.retries += 1
         self.records_rejected[details.account] += details.rejected
 

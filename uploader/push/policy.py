@@ -8,6 +8,8 @@ and this table is the whole retry policy:
     Throttled (429)                  Retry        after exactly Retry-After, a floor put on the
                                                   account's key by the client
     Unavailable (5xx, timeout, reset) Retry       after capped exponential backoff, full jitter
+    Malformed (not the registry's    Retry        the same backoff: nothing was delivered
+    answer, a redirect, oversized)
     Denied (401, 403, 404, 405)      Pause        the account stops; its records stay queued
     Refused (400, 413, 422) naming   DeadLetter   the named records, with the registry's reasons;
     records                                       the others go again at once
@@ -24,7 +26,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from uploader.config import RetrySettings
-from uploader.registry.answers import Accepted, Answer, Denied, Refused, Throttled, Unavailable
+from uploader.registry.answers import (
+    Accepted,
+    Answer,
+    Denied,
+    Malformed,
+    Refused,
+    Throttled,
+    Unavailable,
+)
 
 _MAX_DOUBLINGS = 64  # beyond this every ceiling is the cap; keeps 2**n inside a float
 
@@ -82,7 +92,7 @@ def decide(
             return Ack()
         case Throttled(retry_after_s=wait_s):
             return Retry(wait_s, "429")
-        case Unavailable(reason=reason):
+        case Unavailable(reason=reason) | Malformed(reason=reason):
             return Retry(backoff_s(attempt, retry.base_s, retry.cap_s, rand), reason)
         case Denied(reason=reason):
             return Pause(reason)

@@ -29,6 +29,7 @@ from uploader.registry.answers import (
     Accepted,
     Answer,
     Denied,
+    Malformed,
     Refused,
     RegistryResponse,
     Throttled,
@@ -43,6 +44,7 @@ _attempts = operator.attrgetter("attempts")
 # The bounded label each answer gets in logs and metrics.
 _OUTCOMES: dict[type, str] = {
     Accepted: "accepted",
+    Malformed: "malformed",
     Throttled: "throttled",
     Unavailable: "transient",
     Denied: "paused",
@@ -267,7 +269,7 @@ class AccountWorker:
             )
         except TransportError as exc:
             return None, Unavailable(str(exc))
-        return response, classify(response)
+        return response, classify(response, self._spec.answer)
 
     async def _settle(self, held: _Held, sent: _Sent, decision: Decision) -> None:
         records, details = sent.batch.records, sent.details

@@ -19,6 +19,7 @@ from uploader.registry.answers import (
     Accepted,
     Answer,
     Denied,
+    Malformed,
     Refused,
     Throttled,
     Unavailable,
@@ -45,6 +46,8 @@ def half() -> float:
         (Unavailable("HTTP 500"), 3, 10, 0, Retry(4.0, "HTTP 500")),
         (Unavailable("timeout"), 10, 10, 0, Retry(15.0, "timeout")),  # the cap, jittered
         (Unavailable("reset"), 5000, 10, 0, Retry(15.0, "reset")),
+        (Malformed(200, "HTTP 200: <html>"), 3, 10, 0, Retry(4.0, "HTTP 200: <html>")),
+        (Malformed(302, "HTTP 302: to x"), 0, 10, 0, Retry(0.5, "HTTP 302: to x")),
         (Denied(401, "401: token"), 1, 10, 0, Pause("401: token")),
         (Denied(403, "403: forbidden"), 4, 10, 0, Pause("403: forbidden")),
         (Denied(404, "404: no such path"), 1, 10, 0, Pause("404: no such path")),

@@ -5,13 +5,19 @@ from __future__ import annotations
 import pytest
 
 from uploader.registry.answers import (
+    DATA_OBJECT,
     DEFAULT_RETRY_AFTER_S,
     DENIED,
+    PROCESS_ID,
+    PROCESS_STATUS,
+    TOKEN,
     Accepted,
     Answer,
     Denied,
+    Malformed,
     Refused,
     RegistryResponse,
+    Shape,
     Throttled,
     Unavailable,
     classify,
@@ -44,7 +50,7 @@ def answer(status: int, body: bytes = b"{}", retry_after_s: float | None = None)
         (405, None, Denied(405, f"405: {DENIED[405]}")),
         (500, None, Unavailable("HTTP 500")),
         (503, 30.0, Unavailable("HTTP 503")),
-        (302, None, Unavailable("HTTP 302")),
+        (302, None, Malformed(302, "HTTP 302: a redirect to None (not followed)")),
         (418, None, Unavailable("HTTP 418")),
     ],
 )  # fmt: skip
@@ -67,6 +73,49 @@ def test_a_refusal_keeps_the_registry_errors(status: int) -> None:
 def test_a_refusal_that_is_not_json_keeps_its_first_bytes() -> None:
     """A refusal without the registry's envelope says what it was, as text."""
     assert answer(400, b"<html>Bad Request</html>") == Refused(400, "<html>Bad Request</html>", [])
+
+
+@pytest.mark.parametrize(
+    ("shape", "body", "accepted"),
+    [
+        (PROCESS_ID, b'{"Data":{"ProcessId":42},"StatusCode":200}', True),
+        (PROCESS_ID, b'{"Data":{}}', False),
+        (PROCESS_ID, b'{"Data":null}', False),
+        (PROCESS_ID, b'{"Data":{"ProcessId":"42"}}', False),
+        (PROCESS_ID, b"<html>portal</html>", False),
+        (PROCESS_ID, b"", False),
+        (DATA_OBJECT, b'{"Data":{}}', True),
+        (DATA_OBJECT, b'{"Data":{"ProcessId":7}}', True),
+        (DATA_OBJECT, b'{"Data":[]}', False),
+        (DATA_OBJECT, b"{}", False),
+        (TOKEN, b'{"Data":{"AccessToken":"a","ExpiresIn":60}}', True),
+        (TOKEN, b'{"Data":{"ExpiresIn":60}}', False),
+        (TOKEN, b'{"Data":null,"Message":"ok"}', False),
+        (PROCESS_STATUS, b'{"Data":{"ProcessId":1,"Status":"Done"}}', False),
+    ],
+)
+def test_a_2xx_counts_only_in_the_expected_shape(shape: Shape, body: bytes, accepted: bool) -> None:
+    """With the endpoint's shape a 2xx is Accepted only when its envelope has that `Data`; else
+    it is Malformed, quoting the status and the body's first bytes."""
+    meaning = classify(RegistryResponse(200, body, None, 0.0), shape)
+    if accepted:
+        assert meaning == Accepted(200, body)
+    else:
+        assert isinstance(meaning, Malformed)
+        assert meaning.reason.startswith("HTTP 200: not the registry's answer: ")
+        assert repr(body[:10].decode())[1:-1] in meaning.reason
+
+
+def test_redirects_and_oversized_answers_are_malformed() -> None:
+    """A redirect names its target; an answer over the cap says so, whatever its status."""
+    moved = RegistryResponse(307, b"", None, 0.0, location="https://portal.example/login")
+    assert classify(moved) == Malformed(
+        307, "HTTP 307: a redirect to https://portal.example/login (not followed)"
+    )
+    huge = RegistryResponse(200, b"x" * 10, None, 0.0, oversized=1_048_576)
+    assert classify(huge, PROCESS_ID) == Malformed(
+        200, "HTTP 200: an answer over 1,048,576 bytes, not read on"
+    )
 
 
 def test_the_process_id_of_an_accepted_batch() -> None:
