@@ -18,7 +18,7 @@ from dataclasses import dataclass, field, replace
 import structlog
 
 from uploader.config import Settings
-from uploader.errors import QueueError, TransportError
+from uploader.errors import QueueError, RegistryError
 from uploader.push import batcher, policy
 from uploader.push.batcher import Batch
 from uploader.push.endpoints import ENDPOINTS
@@ -36,6 +36,7 @@ from uploader.registry.answers import (
     Unavailable,
     classify,
     process_id,
+    unanswered,
 )
 from uploader.registry.client import RegistryClient
 
@@ -267,8 +268,8 @@ class AccountWorker:
             response = await self._client.call(
                 self.account, "POST", self._path, body=batch.body, endpoint=self._spec.name
             )
-        except TransportError as exc:
-            return None, Unavailable(str(exc))
+        except RegistryError as exc:  # no answer, or no token: see `unanswered`
+            return None, unanswered(exc)
         return response, classify(response, self._spec.answer)
 
     async def _settle(self, held: _Held, sent: _Sent, decision: Decision) -> None:
@@ -284,7 +285,7 @@ class AccountWorker:
                     self._report(details, reason=reason, retry_in_s=round(delay_s, 3))
             case Pause(reason=reason):
                 await self._settle_release(held, records, 0.0)
-                self._pause(reason)
+                self.pause(reason)
                 self._report(details, reason=reason)
             case DeadLetter(whole=False):
                 self._report(details, rejected=len(sent.named))
@@ -332,10 +333,13 @@ class AccountWorker:
         retry = self._settings.retry
         return policy.backoff_s(attempt, retry.base_s, retry.cap_s)
 
-    def _pause(self, reason: str) -> None:
+    def pause(self, reason: str) -> None:
+        """Stop the account's lanes (its records stay queued); the first reason is kept."""
         if self.paused is None:
             self.paused = reason
-            log.error("account paused: its records stay queued", reason=reason)
+            message = "account paused: its records stay queued"
+            log.error(message, account=self.account, reason=reason)
+            self.wakeup.set()  # waiting lanes see it now
 
     def _report(
         self,

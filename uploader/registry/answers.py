@@ -12,6 +12,9 @@ an `Answer` here, so a status is interpreted in one place:
     5xx, anything else,      Unavailable  try again later
     no answer at all
 
+A call that raised (`unanswered`): refused credentials at the token endpoint are Denied; no
+token (the token endpoint failed) or no answer at all is Unavailable.
+
 A caller that knows what its endpoint answers passes that `Shape` (e.g. `PROCESS_ID`): only a
 2xx whose body has it is Accepted. What each caller then does is its own decision
 (`uploader.push.policy` for the push path).
@@ -28,6 +31,7 @@ from typing import Any
 
 import msgspec
 
+from uploader.errors import AuthError, RegistryError
 from uploader.registry.wire import ErrorItem
 from uploader.registry.wire.codec import (
     any_envelope,
@@ -140,6 +144,14 @@ def classify(response: RegistryResponse, shape: Shape | None = None) -> Answer:
     if status in REFUSED:
         return _refused(response)
     return Unavailable(f"HTTP {status}")
+
+
+def unanswered(error: RegistryError) -> Answer:
+    """The meaning of a call that raised instead of answering: the account's credentials were
+    refused at the token endpoint (Denied), or no token or no answer came (Unavailable)."""
+    if isinstance(error, AuthError):
+        return Denied(error.status or 401, str(error))
+    return Unavailable(str(error))
 
 
 def head(body: bytes) -> str:

@@ -128,9 +128,8 @@ class RegistryClient:
             self.limiter.block_until(keys[0], asyncio.get_running_loop().time() + floor)
         return response
 
-    async def _post_unauthenticated(self, path: str, body: bytes) -> tuple[int, bytes]:
-        response = await self._send("POST", path, "token", (IP_KEY,), None, body, None, None)
-        return response.status, response.body
+    async def _post_unauthenticated(self, path: str, body: bytes) -> RegistryResponse:
+        return await self._send("POST", path, "token", (IP_KEY,), None, body, None, None)
 
     async def _send(
         self,

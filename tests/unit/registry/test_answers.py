@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from uploader.errors import AuthError, TransientError, TransportError
 from uploader.registry.answers import (
     DATA_OBJECT,
     DEFAULT_RETRY_AFTER_S,
@@ -24,6 +25,7 @@ from uploader.registry.answers import (
     error_line,
     parse_retry_after,
     process_id,
+    unanswered,
 )
 from uploader.registry.wire import ErrorItem
 
@@ -154,3 +156,13 @@ def test_error_lines_read_like_local_violations() -> None:
 def test_parse_retry_after(value: str | None, expected: float | None) -> None:
     """Retry-After is delay-seconds or an HTTP date; anything else is None."""
     assert parse_retry_after(value, NOW) == expected
+
+
+def test_a_call_that_raised_has_a_meaning_too() -> None:
+    """Refused credentials at the token endpoint are Denied; no token or no answer Unavailable."""
+    refused = AuthError("account a: the registry refused its credentials (400)", status=400)
+    assert unanswered(refused) == Denied(400, str(refused))
+    assert unanswered(TransientError("token endpoint answered 500")) == Unavailable(
+        "token endpoint answered 500"
+    )
+    assert unanswered(TransportError("POST /x: reset")) == Unavailable("POST /x: reset")
