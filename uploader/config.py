@@ -28,6 +28,7 @@ DEFAULT_QUEUE = "sqlite:uploader-queue.db"  # relative to the working directory
 DEFAULT_BASE_URL = "https://uat-api.redex.eco"
 MAX_RECORDS_PER_REQUEST = 3000  # the registry's documented maximum, all devices counted
 MAX_ANSWER_BYTES = 1024 * 1024  # bytes; the registry's answers are a few KiB
+RETRY_AFTER_MARGIN_S = 60.0  # seconds beyond the longest rate window a Retry-After may ask
 SECRET_KEYS = frozenset({"token", "client_secret", "api_key"})
 
 
@@ -79,10 +80,12 @@ class LimitSettings(Base):
 
 
 class RetrySettings(Base):
-    """Capped exponential backoff with full jitter for transient failures."""
+    """Capped exponential backoff with full jitter for transient failures, and the longest
+    Retry-After honoured (None: the longest window of `[limits]` plus a margin)."""
 
     base_s: float = 0.5
     cap_s: float = 60.0
+    max_retry_after_s: float | None = None
 
 
 class IngestSettings(Base):
@@ -164,6 +167,15 @@ class Settings(Base):
                 return account
         known = ", ".join(a.id for a in self.accounts) or "none"
         raise ConfigError(f"unknown account {account_id!r} (configured: {known})")
+
+    @property
+    def retry_after_cap_s(self) -> float:
+        """The longest Retry-After honoured: `retry.max_retry_after_s`, else the longest window
+        of the rate policies plus a margin (a window is all a fixed-window limit can ask)."""
+        if self.retry.max_retry_after_s is not None:
+            return self.retry.max_retry_after_s
+        windows = (RateSpec.parse(self.limits.account), RateSpec.parse(self.limits.ip))
+        return max(w.window_s for w in windows) + RETRY_AFTER_MARGIN_S
 
     @property
     def account_ids(self) -> frozenset[str]:
@@ -287,6 +299,8 @@ def _check(settings: Settings, source: str) -> None:
         parse_listen(settings.server.listen)
     except ConfigError as exc:
         raise ConfigError(f"{source}: {exc}") from None
+    if (settings.retry.max_retry_after_s or 0.0) < 0:
+        raise ConfigError(f"{source}: retry.max_retry_after_s must not be negative")
     if settings.registry.max_answer_bytes < 1:
         raise ConfigError(f"{source}: registry.max_answer_bytes must be a positive number of bytes")
     if settings.server.max_body_bytes < 1:

@@ -15,7 +15,7 @@ Choices every backend shares (the contract tests hold each backend to them):
   still takes the same values out of pending. `sent` counts deliveries: a record delivered
   twice (corrected, or re-sent after its lease expired) counts twice.
 - `release` with a delay keeps the records out of claims until the delay has passed;
-  meanwhile they count as pending.
+  meanwhile they count as delayed (not pending), with the time the first is due.
 - `requeue_batch` (the registry reported the batch's processing Failed) makes its records
   pending again, once per batch (a repeated call does nothing); each record keeps a failure
   counter, and a record whose batches failed `FAILURES_TO_DEAD` times becomes a dead letter

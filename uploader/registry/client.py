@@ -20,6 +20,7 @@ from types import TracebackType
 from typing import Self
 
 import aiohttp
+import structlog
 
 from uploader.config import Settings
 from uploader.errors import TransportError
@@ -28,6 +29,7 @@ from uploader.registry.limiter import Key, KeyedLimiter, Policy
 from uploader.registry.ratespec import RateSpec
 from uploader.registry.tokens import TokenProvider
 
+log = structlog.get_logger("uploader.registry.client")
 IP_KEY: Key = ("ip", "default")
 CHUNK_BYTES = 64 * 1024  # read size while an answer is read up to its cap
 
@@ -157,7 +159,18 @@ class RegistryClient:
                 slot.refund()  # only success-counting policies take it back
         elapsed = time.perf_counter() - started
         self._told(endpoint, response.status, elapsed)
-        return dataclasses.replace(response, elapsed_s=elapsed)
+        return dataclasses.replace(
+            response, elapsed_s=elapsed, retry_after_s=self._capped(response, endpoint)
+        )
+
+    def _capped(self, response: RegistryResponse, endpoint: str) -> float | None:
+        """Retry-After, at most `retry_after_cap_s`: a registry (or a proxy) asking for a day
+        would park records and the account's key that long, restarts included."""
+        asked, cap = response.retry_after_s, self._settings.retry_after_cap_s
+        if asked is None or asked <= cap:
+            return asked
+        log.warning("Retry-After capped", endpoint=endpoint, asked_s=asked, cap_s=cap)
+        return cap
 
     def _told(self, endpoint: str, status: int | None, elapsed_s: float) -> None:
         for hook in self.response_hooks:

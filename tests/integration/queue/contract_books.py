@@ -96,6 +96,25 @@ class BooksContract:
         assert counts.accounts["bolt"].oldest_pending_at == START
         assert (counts.total.pending, counts.total.oldest_pending_at) == (3, START)
 
+    async def test_delayed_records_are_counted_apart_with_when_they_are_due(
+        self, queue: Queue, clock: FakeClock
+    ) -> None:
+        """Records released with a delay count as delayed (not pending), per account and in
+        total, with the time the first of them is due."""
+        await queue.enqueue([rec(), rec("INV2"), rec("INV3"), rec("INV4", account="bolt")])
+        acme, bolt = await claim(queue, limit=2), await claim(queue, "bolt")
+        await queue.release(acme, acme.records[:1], delay_s=90)
+        await queue.release(acme, acme.records[1:], delay_s=30)
+        await queue.release(bolt, bolt.records, delay_s=60)
+        counts = await queue.counts()
+        got = {a: (c.pending, c.delayed, c.next_due_at) for a, c in counts.accounts.items()}
+        assert got == {"acme": (1, 2, START + 30), "bolt": (0, 1, START + 60)}
+        total = counts.total
+        assert (total.pending, total.delayed, total.next_due_at) == (1, 3, START + 30)
+        clock.advance(45)
+        acme_now = (await queue.counts()).accounts["acme"]
+        assert (acme_now.pending, acme_now.delayed, acme_now.next_due_at) == (2, 1, START + 90)
+
     async def test_accounts_pending_and_next_available_at(self, queue: Queue) -> None:
         """Accounts with claimable records are listed; an idle account has no next time."""
         assert await queue.accounts_pending() == []

@@ -83,7 +83,8 @@ async def test_times_round_trip_exactly(redis_url: str, redis_prefix: str) -> No
         await queue.release(held, held.records[:1], delay_s=0.1)
         assert await queue.next_available_at("acme") == clock.now + 0.1
         counts = (await queue.counts()).accounts["acme"]
-        assert (counts.pending, counts.oldest_pending_at) == (1, first)
+        assert (counts.delayed, counts.next_due_at) == (1, clock.now + 0.1)
+        assert (counts.pending, counts.oldest_pending_at) == (0, first)
         clock.advance(LEASE_S)
         counts = (await queue.counts()).accounts["acme"]
         assert (counts.pending, counts.oldest_pending_at) == (2, first)
