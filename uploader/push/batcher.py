@@ -8,14 +8,15 @@ records it is about.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from uploader.push.bodies import Groups
+from uploader.push.bodies import Groups, canonical_path
 from uploader.push.endpoints import EndpointSpec
 from uploader.queue.base import QueuedRecord
 from uploader.registry.answers import Refused
-from uploader.registry.wire import ErrorItem
+from uploader.registry.issues import Issue, headline, reason
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,7 +35,7 @@ class Batch:
         """The records an error's field path names (`Devices[0].Data[3].Timestamp`), or None."""
         if not field:
             return None
-        return self.spec.locate(self.records, self.groups, field)
+        return self.spec.locate(self.records, self.groups, canonical_path(field))
 
 
 def build(records: Sequence[QueuedRecord], spec: EndpointSpec, numbers: str = "string") -> Batch:
@@ -86,24 +87,31 @@ def _groups(records: Sequence[QueuedRecord]) -> Groups:
     return tuple(groups)
 
 
-def refused_records(batch: Batch, refused: Refused) -> tuple[list[tuple[QueuedRecord, str]], str]:
+@dataclass(frozen=True, slots=True)
+class Refusal:
+    """What a refusal says of a batch: the records its errors name, and the rest of it."""
+
+    named: list[tuple[QueuedRecord, str]]  # each named record with its reason
+    kinds: Counter[str]  # the named records per kind of reason (`issues.headline`)
+    unnamed: str  # the reason of the errors that name no record (or of the refusal)
+    unnamed_kind: str
+
+
+def refused_records(batch: Batch, refused: Refused) -> Refusal:
     """The records the refusal's errors name, each with its reasons; and what names none."""
-    named: dict[int, tuple[QueuedRecord, str]] = {}
-    unnamed: list[str] = []
-    for error in refused.errors or [refused.message or ""]:
-        reason = _reason(error, refused.status)
-        records = batch.records_at(error.Field if isinstance(error, ErrorItem) else None)
+    named: dict[int, tuple[QueuedRecord, list[Issue]]] = {}
+    unnamed: list[Issue] = []
+    for issue in refused.errors:
+        records = batch.records_at(issue.field)
         if records is None:
-            unnamed.append(reason)
+            unnamed.append(issue)
             continue
         for record in records:
-            previous = named.get(record.id)
-            named[record.id] = (record, f"{previous[1]}; {reason}" if previous else reason)
-    return list(named.values()), "; ".join(unnamed) or f"HTTP {refused.status} without errors"
-
-
-def _reason(error: ErrorItem | str, status: int) -> str:
-    if isinstance(error, str):
-        return f"{status}: {error}"
-    parts = [p for p in (error.Field, error.Code, error.Message) if p]
-    return f"{status}: " + " ".join(parts)
+            named.setdefault(record.id, (record, []))[1].append(issue)
+    status, message = refused.status, refused.message
+    return Refusal(
+        named=[(record, reason(status, message, said)) for record, said in named.values()],
+        kinds=Counter(headline(status, message, said) for _, said in named.values()),
+        unnamed=reason(status, message, unnamed),
+        unnamed_kind=headline(status, message, unnamed),
+    )

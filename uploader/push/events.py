@@ -25,8 +25,9 @@ class BatchDetails:
     attempt: int
     process_id: int | None = None
     retry_after_s: float | None = None
-    rejected: int = 0
+    rejected: int = 0  # records dead-lettered
     wait_s: float | None = None  # time spent waiting for rate budget, when the sender knows it
+    rejected_by_reason: tuple[tuple[str, int], ...] = ()  # (short reason, records) of `rejected`
 
 
 Hook = Callable[[BatchDetails], None]

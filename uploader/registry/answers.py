@@ -32,9 +32,8 @@ from typing import Any
 import msgspec
 
 from uploader.errors import AuthError, RegistryError
-from uploader.registry.wire import ErrorItem
+from uploader.registry.issues import Issue, said
 from uploader.registry.wire.codec import (
-    any_envelope,
     object_envelope,
     process_id_envelope,
     process_status_envelope,
@@ -99,11 +98,11 @@ class Throttled:
 
 @dataclass(frozen=True, slots=True)
 class Refused:
-    """400/413/422: the registry's `message` and `errors`, whatever their shape."""
+    """400/413/422: the registry's `message` and `errors`, whatever their shape (see `issues`)."""
 
     status: int
     message: str | None
-    errors: list[ErrorItem | str]
+    errors: list[Issue]
 
 
 @dataclass(frozen=True, slots=True)
@@ -191,15 +190,6 @@ def _refused(response: RegistryResponse) -> Refused:
     return Refused(response.status, message, errors)
 
 
-def said(body: bytes) -> tuple[str | None, list[ErrorItem | str]]:
-    """The `Message` and `Errors` of an envelope; of anything else, its first bytes as text."""
-    try:
-        envelope = any_envelope.decode(body)
-    except msgspec.DecodeError:
-        return body[:200].decode("utf-8", "replace") or None, []
-    return envelope.Message, list(envelope.Errors or [])
-
-
 def process_id(answer: Accepted) -> int | None:
     """The ProcessId an accepted generation-data request was given, if the answer has one."""
     try:
@@ -207,14 +197,6 @@ def process_id(answer: Accepted) -> int | None:
     except msgspec.DecodeError:
         return None  # the legacy endpoint answers `Data: {}`
     return data.ProcessId if data is not None else None
-
-
-def error_line(item: ErrorItem | str) -> str:
-    """One registry error as `Field.Path: message`, like a local violation."""
-    if isinstance(item, str):
-        return item
-    message = item.Message or item.Code or "error"
-    return f"{item.Field}: {message}" if item.Field else message
 
 
 def parse_retry_after(value: str | None, now: float) -> float | None:

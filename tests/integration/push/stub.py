@@ -91,10 +91,16 @@ DOCUMENTED: dict[str, Reply] = {TOKEN: granted, STATUSES: succeeded}
 
 
 class StubRegistry:
-    """Answers each path's requests from its script, then as the registry documents."""
+    """Answers each path's requests from its script, then from `answers` (by default as the
+    registry documents)."""
 
-    def __init__(self, scripts: Mapping[str, Sequence[Reply]] | None = None) -> None:
+    def __init__(
+        self,
+        scripts: Mapping[str, Sequence[Reply]] | None = None,
+        answers: Mapping[str, Reply] | None = None,
+    ) -> None:
         self._scripts = {path: list(replies) for path, replies in (scripts or {}).items()}
+        self._answers = {**DOCUMENTED, **(answers or {})}
         self.requests: list[tuple[str, str, bytes]] = []  # method, path, body
         app = web.Application()
         app.router.add_route("*", "/{tail:.*}", self._answer)
@@ -110,7 +116,7 @@ class StubRegistry:
         script = self._scripts.get(request.path)
         if script:
             return await script.pop(0)(request)
-        return await DOCUMENTED.get(request.path, accepted)(request)
+        return await self._answers.get(request.path, accepted)(request)
 
     async def __aenter__(self) -> Self:
         await self._runner.setup()

@@ -133,6 +133,49 @@ def test_error_paths_name_records(field: str | None, expected: list[str] | None)
     assert (None if found is None else [names[r.id] for r in found]) == expected
 
 
+@pytest.mark.parametrize(
+    "field",
+    [
+        "Devices[1].Data[1].PeriodProductionInKWh",
+        "$.Devices[1].Data[1].PeriodProductionInKWh",
+        "$.devices[1].data[1].periodProductionInKWh",
+        "/Devices/1/Data/1/PeriodProductionInKWh",
+        "Devices.1.Data.1",
+        " devices[1].DATA[1] ",
+    ],
+)
+def test_error_paths_in_other_forms_name_the_same_record(field: str) -> None:
+    """JSON paths, pointers, dotted indexes and any case of names are read alike."""
+    records = [
+        rec("A", "2024-01-01", n=0),
+        rec("B", "2024-01-01", n=1),
+        rec("B", "2024-01-02", n=2),
+    ]
+    found = batcher.build(records, ENDPOINTS["batch"]).records_at(field)
+    assert [r.id for r in found or []] == [2]
+
+
+@pytest.mark.parametrize(
+    ("endpoint", "field", "expected"),
+    [
+        ("single", "RemoteInvId", [0, 1]),
+        ("legacy", "remoteId", [0, 1]),
+        ("single", "$.data[1].timestamp", [1]),
+        ("monthly", "RemoteInvId", [0, 1]),
+        ("monthly", "Data.Year", [0, 1]),
+        ("monthly", "data.periodProductionPerMonthInKWh.feb", [1]),
+        ("monthly", "Data.PeriodProductionPerMonthInKWh.Mar", None),
+    ],
+)
+def test_one_inverter_bodies_name_all_their_records_by_the_inverter(
+    endpoint: str, field: str, expected: list[int] | None
+) -> None:
+    """On a one-inverter endpoint the inverter's field names every record of the body."""
+    records = [rec("A", "2024-01-01", n=0), rec("A", "2024-02-01", n=1)]
+    found = batcher.build(records, ENDPOINTS[endpoint]).records_at(field)
+    assert (None if found is None else [r.id for r in found]) == expected
+
+
 def test_split_keeps_every_record_once(rand: random.Random) -> None:
     """Splitting a batch gives two bodies that together carry each record exactly once."""
     records = fleet(rand)

@@ -22,12 +22,11 @@ from uploader.registry.answers import (
     Throttled,
     Unavailable,
     classify,
-    error_line,
     parse_retry_after,
     process_id,
     unanswered,
 )
-from uploader.registry.wire import ErrorItem
+from uploader.registry.issues import Issue
 
 NOW = 784_111_777.0  # Sun, 06 Nov 1994 08:49:37 GMT, the RFC's example date
 ERRORS = b'{"Errors":[{"Code":"Rule","Message":"too big","Field":"Devices[0].Data[1]"}]}'
@@ -67,8 +66,9 @@ def test_statuses_are_classified_once(
 def test_a_refusal_keeps_the_registry_errors(status: int) -> None:
     """400/413/422 are refusals that carry the registry's error items."""
     refused = answer(status, ERRORS)
+    raw = '{"Code":"Rule","Message":"too big","Field":"Devices[0].Data[1]"}'
     assert refused == Refused(
-        status, None, [ErrorItem(Code="Rule", Message="too big", Field="Devices[0].Data[1]")]
+        status, None, [Issue(raw, field="Devices[0].Data[1]", code="Rule", message="too big")]
     )
 
 
@@ -129,9 +129,10 @@ def test_the_process_id_of_an_accepted_batch() -> None:
 
 def test_error_lines_read_like_local_violations() -> None:
     """A registry error prints as `Field.Path: message`."""
-    assert error_line(ErrorItem(Message="too big", Field="Devices[0]")) == "Devices[0]: too big"
-    assert error_line(ErrorItem(Code="X")) == "X"
-    assert error_line("plain") == "plain"
+    assert Issue("{}", field="Devices[0]", message="too big").line == "Devices[0]: too big"
+    assert Issue('{"Code":"X"}', code="X").line == "X"
+    assert Issue('"plain"', message="plain").line == "plain"
+    assert Issue("[1,2]").line == "[1,2]"
 
 
 @pytest.mark.parametrize(
