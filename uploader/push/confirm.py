@@ -19,6 +19,7 @@ import structlog
 from uploader.config import Settings
 from uploader.errors import RegistryError
 from uploader.push import policy
+from uploader.push.events import PROCESSING_FAILED, BatchDetails, Hook
 from uploader.push.policy import Pause, Retry
 from uploader.queue.base import Queue
 from uploader.registry.answers import PROCESS_STATUS, Accepted, Answer, classify, unanswered
@@ -27,6 +28,7 @@ from uploader.registry.wire.codec import process_status_envelope
 
 log = structlog.get_logger("uploader.push.confirm")
 FINAL = frozenset({"Success", "Failed"})
+FAILED_TWICE_KIND = "processing Failed twice"  # the short reason of such dead letters
 
 
 class StatusPoller:
@@ -39,8 +41,10 @@ class StatusPoller:
         client: RegistryClient,
         settings: Settings,
         pause: Callable[[str], None] = lambda reason: None,
+        hook: Hook = lambda details: None,
     ):
         self.account = account
+        self._hook = hook
         self._queue = queue
         self._client = client
         self._settings = settings
@@ -115,9 +119,25 @@ class StatusPoller:
 
     async def _settle(self, batch_id: str, status: str) -> None:
         await self._queue.set_ledger_status(batch_id, status)
-        if status == "Failed":
-            requeued = await self._queue.requeue_batch(batch_id)
-            log.warning("registry failed a batch", batch_id=batch_id, requeued=requeued)
+        if status != "Failed":
+            return
+        requeued, dead = await self._queue.requeue_batch(batch_id)
+        log.warning("registry failed a batch", batch_id=batch_id, requeued=requeued, dead=dead)
+        self._hook(
+            BatchDetails(
+                account=self.account,
+                batch_id=batch_id,
+                endpoint=self._settings.registry.endpoint,
+                records=requeued + dead,
+                status=None,
+                outcome=PROCESSING_FAILED,
+                latency_s=0.0,
+                attempt=0,
+                rejected=dead,
+                rejected_by_reason=((FAILED_TWICE_KIND, dead),) if dead else (),
+                resent=requeued,
+            )
+        )
 
     async def run(self, stopping: asyncio.Event) -> None:
         """Poll until stopped."""

@@ -50,7 +50,7 @@ class Uploader:
             for a in settings.accounts
         }
         self.pollers = {
-            a: StatusPoller(a, queue, client, settings, pause=w.pause)
+            a: StatusPoller(a, queue, client, settings, pause=w.pause, hook=self._emit)
             for a, w in self.workers.items()
         }
 

@@ -212,9 +212,10 @@ class AccountWorker:
             case Retry(delay_s=delay_s, reason=reason):
                 await self._settle_release(held, records, delay_s)
                 if isinstance(sent.answer, Throttled):
-                    self._report(details, retry_after_s=delay_s)
+                    self._report(details, retry_after_s=delay_s, resent=len(records))
                 else:
-                    self._report(details, reason=reason, retry_in_s=round(delay_s, 3))
+                    retry_in_s = round(delay_s, 3)
+                    self._report(details, resent=len(records), reason=reason, retry_in_s=retry_in_s)
             case Pause(reason=reason):
                 await self._settle_release(held, records, 0.0)
                 self.pause(reason)
@@ -222,8 +223,8 @@ class AccountWorker:
             case DeadLetter(whole=False):
                 assert refusal is not None
                 await self._settle_reject(held, refusal.named)
-                self._report(details, rejected=dict(refusal.kinds))
                 rest = held.open_records(among=records)
+                self._report(details, rejected=dict(refusal.kinds), resent=len(rest))
                 if rest:
                     await self._settle_release(held, rest, 0.0)
             case DeadLetter(whole=True):
@@ -234,7 +235,7 @@ class AccountWorker:
                 )
             case Bisect():
                 assert refusal is not None
-                self._report(details, reason=refusal.unnamed)
+                self._report(details, resent=len(records), reason=refusal.unnamed)
                 await self._bisect(held, sent, alike)
 
     async def _bisect(self, held: Held, sent: Sent, alike: int) -> None:
@@ -296,6 +297,7 @@ class AccountWorker:
         process_id: int | None = None,
         retry_after_s: float | None = None,
         rejected: dict[str, int] | None = None,
+        resent: int = 0,
         **context: object,
     ) -> None:
         by_reason = tuple(sorted((rejected or {}).items()))
@@ -305,6 +307,7 @@ class AccountWorker:
             retry_after_s=retry_after_s,
             rejected=sum(n for _, n in by_reason),
             rejected_by_reason=by_reason,
+            resent=resent,
         )
         self._hook(details)
         log.info(

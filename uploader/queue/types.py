@@ -25,6 +25,7 @@ __all__ = [
     "QueueCounts",
     "QueuedRecord",
     "Refused",
+    "Requeued",
     "Returned",
     "earliest",
     "flag_counts",
@@ -168,6 +169,13 @@ def flag_counts(flags: int, count: int, into: FlagCounts) -> None:
         into.before_claimable += count
     if flags & int(Flag.ACCUMULATED_FALLS):
         into.accumulated_falls += count
+
+
+class Requeued(NamedTuple):
+    """What `requeue_batch` did with the records of a batch whose processing Failed."""
+
+    pending: int  # pending again, to be sent once more
+    dead: int  # dead letters: their batches failed `FAILURES_TO_DEAD` times
 
 
 # account, remote_inv_id, day ("YYYY-MM-DD"), period and accumulated (canonical text), flags,

@@ -7,12 +7,16 @@ from decimal import Decimal
 
 import msgspec
 from aiohttp import web
+from structlog.testing import capture_logs
 
 from tests.integration.push.conftest import SettingsFactory, drain, enqueue, records_for
 from tests.integration.push.stub import BATCHES, Reply, StubRegistry, accepted, envelope, reply
 from uploader.commands.dead_letter import describe
+from uploader.observe.metrics import Metrics
+from uploader.push.service import Uploader
 from uploader.queue import DeadLetter, open_queue
 from uploader.records import Record
+from uploader.registry.client import RegistryClient
 from uploader.registry.issues import REASON_MAX_CHARS
 
 REGISTRY_ERROR = (
@@ -151,3 +155,29 @@ async def test_two_bad_records_in_both_halves_are_not_a_whole_refusal(
     assert sorted((d.remote_inv_id, d.day) for d in dead) == sorted(
         (records[n].remote_inv_id, records[n].day.isoformat()) for n in (5, 50)
     )
+
+
+async def test_every_dead_letter_counts_in_logs_metrics_and_the_exit_code(
+    make_settings: SettingsFactory,
+) -> None:
+    """A record dead-lettered at the end of a bisection shows in its batch log line
+    (`rejected`), in uploader_records_rejected, in the run's reasons and in the exit code."""
+    records, markers = marked(records_for(("acme",), inverters=1, days=4), 2)
+    async with StubRegistry(answers={BATCHES: refusing(*markers)}) as stub:
+        settings = make_settings(stub.url, accounts=("acme",))
+        await enqueue(settings, records)
+        metrics = Metrics(["acme"])
+        async with (
+            open_queue(settings.queue) as queue,
+            RegistryClient.from_settings(settings) as client,
+        ):
+            uploader = Uploader(settings, queue, client, hooks=(metrics.observe,))
+            with capture_logs() as logs:
+                code = await uploader.run(drain=True)
+    rejected = [e["rejected"] for e in logs if e["event"] == "batch"]
+    labels = {"account": "acme", "stage": "registry"}
+    assert code == 1
+    assert sorted(rejected, reverse=True)[:2] == [1, 0]
+    assert sum(rejected) == 1
+    assert metrics.registry.get_sample_value("uploader_records_rejected_total", labels) == 1
+    assert uploader.stats.dead_reasons == {"400 Bad Request": 1}

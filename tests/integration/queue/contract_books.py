@@ -169,16 +169,17 @@ class BooksContract:
         assert [r.status for r in await queue.ledger_awaiting_status("acme", 10)] == ["Processing"]
 
     async def test_a_failed_batch_is_requeued_once_then_dead(self, queue: Queue) -> None:
-        """Failed processing re-queues a batch's records; a second failure dead-letters them."""
+        """Failed processing re-queues a batch's records; a second failure dead-letters them, and
+        requeue_batch says how many went each way."""
         await queue.enqueue([rec(), rec("INV2")])
         held = await claim(queue)
         await queue.ack(held, held.records, entry("b1", held, process_id=1))
-        assert await queue.requeue_batch("b1") == 2
-        assert await queue.requeue_batch("b1") == 0  # the same report twice changes nothing
+        assert await queue.requeue_batch("b1") == (2, 0)
+        assert await queue.requeue_batch("b1") == (0, 0)  # the same report twice: nothing
         assert (await queue.counts()).accounts["acme"].sent == 0
         again = await claim(queue)
         await queue.ack(again, again.records, entry("b2", again, process_id=2))
-        assert await queue.requeue_batch("b2") == 0
+        assert await queue.requeue_batch("b2") == (0, 2)  # both dead: failed twice
         dead = await queue.list_dead()
         assert [(d.remote_inv_id, d.reason) for d in dead] == [
             ("INV1", f"{FAILED_TWICE} (batch b2)"),
@@ -187,7 +188,7 @@ class BooksContract:
         assert await queue.replay_dead() == 2
         third = await claim(queue)
         await queue.ack(third, third.records, entry("b3", third, process_id=3))
-        assert await queue.requeue_batch("b3") == 2  # a replay forgives the failures
+        assert await queue.requeue_batch("b3") == (2, 0)  # a replay forgives the failures
 
     async def test_a_failed_batch_leaves_corrected_records_alone(self, queue: Queue) -> None:
         """A record corrected after its batch was sent is not re-queued with the old value."""
@@ -195,6 +196,6 @@ class BooksContract:
         held = await claim(queue)
         await queue.ack(held, held.records, entry("b1", held, process_id=1))
         await queue.enqueue([rec(period="2")])
-        assert await queue.requeue_batch("b1") == 0
+        assert await queue.requeue_batch("b1") == (0, 0)
         assert (await claim(queue)).records[0].period_kwh == "2"
-        assert await queue.requeue_batch("unknown") == 0
+        assert await queue.requeue_batch("unknown") == (0, 0)

@@ -46,7 +46,7 @@ async def test_odd_inverter_ids_come_out_as_they_went_in_on_every_path(
     assert keys(held.records) == expected
     assert {r.attempts for r in held.records} == {1}
     await queue.ack(held, held.records, entry("b1", held, process_id=1))
-    assert await queue.requeue_batch("b1") == len(expected)
+    assert await queue.requeue_batch("b1") == (len(expected), 0)
     assert keys((await claim(queue)).records) == expected
 
 

@@ -515,12 +515,12 @@ return 1
 
 -- requeue_batch --
 -- ARGV: prefix, batch id, now, the failure that makes a record dead (its count), the reason
--- it is dead. Returns how many are pending.
+-- it is dead. Returns {how many are pending, how many dead}.
 local batch, now, dead_at, reason = ARGV[2], ARGV[3], tonumber(ARGV[4]), ARGV[5]
 local ledger = key('batch', batch)
 local b = redis.call('HMGET', ledger, 'a', 'items', 'rq')
 if not b[1] or b[3] then
-    return 0
+    return {0, 0}
 end
 redis.call('HSET', ledger, 'rq', 1)
 local account, requeued, dead = b[1], 0, 0
@@ -536,7 +536,7 @@ for rid, version in string.gmatch(b[2], '%[(%d+),(%d+)%]') do
     end
 end
 redis.call('HINCRBY', P .. ':sent', account, int(-(requeued + dead)))  -- never '-0'
-return requeued
+return {requeued, dead}
 
 -- dead_rows --
 -- ARGV: prefix, now, then per row: account (optional), source, raw, reason.
