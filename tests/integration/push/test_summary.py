@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
 import sys
-from decimal import Decimal
 from pathlib import Path
 
-from tests.integration.push.conftest import TOKENS, records_for
+from tests.integration.push.conftest import TOKENS, over_capacity
 from uploader.observe.summary import drain_summary
 from uploader.push.events import Stats
 from uploader.queue import AccountCounts, open_queue
-from uploader.records import Record
 from uploader.simulator import FakeRegistry, SimOptions
 
 
@@ -32,16 +29,7 @@ async def test_a_drain_summary_names_what_was_sent_refused_and_left(tmp_path: Pa
     """One record over capacity, one 429: exit 1, and stderr sums up records sent, re-sent,
     dead-lettered with their reason, still pending and the 429s received."""
     async with FakeRegistry(SimOptions(tokens=TOKENS)) as sim:
-        records = records_for(("acme",), inverters=5, days=10, first=dt.date(2026, 10, 1))
-        for rid in {r.remote_inv_id for r in records}:
-            sim.add_inverter("acme", rid, capacity_kw=100)
-        bad = Record(
-            account="acme",
-            remote_inv_id=records[0].remote_inv_id,
-            day=dt.date(2026, 9, 30),
-            period_kwh=Decimal("2400.001"),
-            accumulated_kwh=Decimal("1"),
-        )
+        records, bad = over_capacity(sim)
         sim.script("acme", [429], retry_after_s=1)
         queue = f"sqlite:///{tmp_path / 'queue.db'}"
         async with open_queue(queue) as opened:
