@@ -79,8 +79,8 @@ def _status(counts: AccountCounts, now: float) -> StatusCounts:
 
 
 HEADERS: tuple[str, ...] = (
-    "ACCOUNT", "PENDING", "DELAYED", "NEXT-DUE", "LEASED", "SENT", "DEAD", "BEFORE-CLAIMABLE",
-    "FALLING", "OLDEST",
+    "ACCOUNT", "PENDING", "LEASED", "SENT", "DEAD", "DELAYED", "BEFORE-CLAIMABLE", "FALLING",
+    "OLDEST", "NEXT-DUE",
 )  # fmt: skip
 
 
@@ -107,14 +107,14 @@ def _row(name: str, counts: StatusCounts, now: float) -> tuple[str, ...]:
     return (
         name,
         f"{counts.pending:,}",
-        f"{counts.delayed:,}",
-        "-" if due is None else f"in {age(max(0.0, due - now))}",
         f"{counts.leased:,}",
         f"{counts.sent:,}",
         f"{counts.dead:,}",
+        f"{counts.delayed:,}",
         f"{counts.flagged.before_claimable:,}",
         f"{counts.flagged.accumulated_falls:,}",
         age(counts.oldest_pending_age_s),
+        "-" if due is None else f"in {age(max(0.0, due - now))}",
     )
 
 
