@@ -214,8 +214,12 @@ def test_an_inverter_in_two_claim_windows_is_one_device() -> None:
 def test_one_device_per_inverter_in_any_claim(rand: random.Random) -> None:
     """However claim windows cut inverters into runs, each inverter has one entry, days in order."""
     records = fleet(rand)
-    window = {r.id: rand.randrange(3) for r in records}  # stands for the record's claim deadline
-    records.sort(key=lambda r: (window[r.id], r.remote_inv_id, r.day))
+    cuts = sorted(f"2024-03-{rand.randrange(1, 21):02d}" for _ in range(2))  # window boundaries
+
+    def window(record: QueuedRecord) -> int:  # stands for its claim deadline: grows with the day
+        return sum(record.day >= cut for cut in cuts)
+
+    records.sort(key=lambda r: (window(r), r.remote_inv_id, r.day))
     body = msgspec.json.decode(
         batcher.build(records, ENDPOINTS["batch"]).body, type=BatchGenerationRequest
     )
