@@ -205,7 +205,7 @@ class AccountWorker:
         return response, classify(response, self._spec.answer)
 
     async def _settle(self, held: Held, sent: Sent, decision: Decision, alike: int = 0) -> None:
-        records, details, refusal = sent.batch.records, sent.details, sent.refusal
+        records, details = sent.batch.records, sent.details
         match decision:
             case Ack():
                 await self._settle_ack(held, sent)
@@ -220,21 +220,26 @@ class AccountWorker:
                 await self._settle_release(held, records, 0.0)
                 self.pause(reason)
                 self._report(details, reason=reason)
+            case DeadLetter() | Bisect():
+                await self._settle_refused(held, sent, decision, alike)
+
+    async def _settle_refused(
+        self, held: Held, sent: Sent, decision: DeadLetter | Bisect, alike: int
+    ) -> None:
+        records, details, refusal = sent.batch.records, sent.details, sent.refusal
+        assert refusal is not None, "a refusal's decision"
+        match decision:
             case DeadLetter(whole=False):
-                assert refusal is not None
                 await self._settle_reject(held, refusal.named)
                 rest = held.open_records(among=records)
                 self._report(details, rejected=dict(refusal.kinds), resent=len(rest))
                 if rest:
                     await self._settle_release(held, rest, 0.0)
             case DeadLetter(whole=True):
-                assert refusal is not None
                 await self._settle_reject(held, [(r, refusal.unnamed) for r in records])
-                self._report(
-                    details, rejected={refusal.unnamed_kind: len(records)}, reason=refusal.unnamed
-                )
+                dead = {refusal.unnamed_kind: len(records)}
+                self._report(details, rejected=dead, reason=refusal.unnamed)
             case Bisect():
-                assert refusal is not None
                 self._report(details, resent=len(records), reason=refusal.unnamed)
                 await self._bisect(held, sent, alike)
 
