@@ -28,6 +28,8 @@ DEFAULT_PATH = "uploader.toml"
 DEFAULT_QUEUE = "sqlite:uploader-queue.db"  # relative to the working directory
 DEFAULT_BASE_URL = "https://uat-api.redex.eco"
 MAX_RECORDS_PER_REQUEST = 3000  # the registry's documented maximum, all devices counted
+MAX_ANSWER_BYTES = 1024 * 1024  # bytes; the registry's answers are a few KiB
+RETRY_AFTER_MARGIN_S = 60.0  # seconds beyond the longest rate window a Retry-After may ask
 SECRET_KEYS = frozenset({"token", "client_secret", "api_key"})
 HEADER_TIMEOUT_S = 10.0  # seconds to send a request's headers (from connecting, or idle)
 BODY_TIMEOUT_S = 60.0  # seconds to send an ingest body: 16 MB at about 2 Mbit/s
@@ -62,6 +64,7 @@ class RegistrySettings(Base):
     endpoint: str = "batch"  # a name of `uploader.push.endpoints.ENDPOINTS`
     max_records_per_request: int = MAX_RECORDS_PER_REQUEST
     timeout_s: float = 30.0
+    max_answer_bytes: int = MAX_ANSWER_BYTES  # a larger answer is cut off and sent again
     numbers: Literal["string", "number"] = "string"  # how decimals go on the wire
     connections: int = 8  # keep-alive connections; 4-8 measured best, 64 only adds latency
     auth_scheme: str = "Bearer"  # "" sends a static token bare, as the seed's `{{token}}` shows
@@ -81,10 +84,12 @@ class LimitSettings(Base):
 
 
 class RetrySettings(Base):
-    """Capped exponential backoff with full jitter for transient failures."""
+    """Capped exponential backoff with full jitter for transient failures, and the longest
+    Retry-After honoured (None: the longest window of `[limits]` plus a margin)."""
 
     base_s: float = 0.5
     cap_s: float = 60.0
+    max_retry_after_s: float | None = None
 
 
 class IngestSettings(Base):
@@ -173,6 +178,15 @@ class Settings(Base):
     def __repr__(self) -> str:
         accounts = [a.id for a in self.accounts]
         return f"Settings(queue={mask_url(self.queue)!r}, accounts={accounts!r})"
+
+    @property
+    def retry_after_cap_s(self) -> float:
+        """The longest Retry-After honoured: `retry.max_retry_after_s`, else the longest window
+        of the rate policies plus a margin (a window is all a fixed-window limit can ask)."""
+        if self.retry.max_retry_after_s is not None:
+            return self.retry.max_retry_after_s
+        windows = (RateSpec.parse(self.limits.account), RateSpec.parse(self.limits.ip))
+        return max(w.window_s for w in windows) + RETRY_AFTER_MARGIN_S
 
     @property
     def account_ids(self) -> frozenset[str]:
@@ -324,6 +338,10 @@ def _check(settings: Settings, origin: _Origin) -> None:
     except ConfigError as exc:
         raise origin.error("server.listen", str(exc).removeprefix("server.listen: ")) from None
     _check_server(settings.server, origin)
+    if (settings.retry.max_retry_after_s or 0.0) < 0:
+        raise origin.error("retry.max_retry_after_s", "must not be negative")
+    if settings.registry.max_answer_bytes < 1:
+        raise origin.error("registry.max_answer_bytes", "must be a positive number of bytes")
     ids = [a.id for a in settings.accounts]
     if len(ids) != len(set(ids)):
         raise origin.error("accounts", "an account id is listed twice")

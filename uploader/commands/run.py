@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import signal
+import sys
 
 import structlog
 
@@ -14,8 +15,9 @@ from uploader.errors import ConfigError, QueueError
 from uploader.http import HttpServer, Service, build_app
 from uploader.observe import logs
 from uploader.observe.metrics import Metrics
+from uploader.observe.summary import drain_summary
 from uploader.push.service import Uploader
-from uploader.queue import open_queue
+from uploader.queue import AccountCounts, open_queue
 from uploader.queue.leases import AccountLeases
 from uploader.registry.client import RegistryClient
 
@@ -36,7 +38,9 @@ def add_parser(subparsers: Subparsers) -> None:
     parser.add_argument(
         "--drain",
         action="store_true",
-        help="exit once nothing is pending or in flight: 0, or 1 if records were dead-lettered",
+        help="exit once nothing is pending or in flight, with a summary on stderr: 0, or 1 if "
+        "any record was dead-lettered (refused, or its processing Failed twice) or an account "
+        "was paused",
     )
     parser.add_argument(
         "--confirm",
@@ -79,7 +83,23 @@ async def serve(config: Settings, *, drain: bool, confirm: bool = False) -> int:
         service = Service.create(config, uploader, metrics)
         async with HttpServer(build_app(service), config.server) as server:
             log.info("serving", url=server.url, ingest=service.ingest_token is not None)
-            return await _run_while_held(uploader, leases, drain=drain, confirm=confirm)
+            code = await _run_while_held(uploader, leases, drain=drain, confirm=confirm)
+        if drain:
+            print(await _summary(uploader), file=sys.stderr)
+        return code
+
+
+async def _summary(uploader: Uploader) -> str:
+    """What the drain did, and what it left, for the person who ran it."""
+    left: dict[str, AccountCounts] | None
+    try:
+        counts = await uploader.queue.counts()
+    except QueueError:
+        left = None
+    else:
+        left = {a: counts.accounts.get(a) or AccountCounts() for a in uploader.workers}
+    paused = {a: w.paused for a, w in uploader.workers.items()}
+    return drain_summary(uploader.stats, left, paused)
 
 
 async def _run_while_held(

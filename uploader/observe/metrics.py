@@ -21,7 +21,7 @@ from prometheus_client import (
 )
 from prometheus_client.exposition import choose_encoder
 
-from uploader.push.events import BatchDetails
+from uploader.push.events import RETRIED, BatchDetails
 from uploader.registry.limiter import Key, KeyedLimiter
 
 # Seconds. Latency: a 3000-record POST is ~50 ms locally and can reach the 30 s timeout.
@@ -157,7 +157,7 @@ class Metrics:
             self.rate_limited.labels(details.account).inc()
             if details.retry_after_s is not None:
                 self.retry_after.observe(details.retry_after_s)
-        if details.outcome in ("throttled", "transient"):
+        if details.outcome in RETRIED:
             self.retries.labels(details.outcome).inc()
         if details.wait_s is not None:
             self.limiter_wait.observe(details.wait_s)

@@ -6,9 +6,13 @@
      "generated_at": SECONDS}
     COUNTS = {"pending": N, "leased": N, "sent": N, "dead": N,
               "flagged": {"before_claimable": N, "accumulated_falls": N},
-              "oldest_pending_at": SECONDS | null, "oldest_pending_age_s": SECONDS | null}
+              "oldest_pending_at": SECONDS | null, "oldest_pending_age_s": SECONDS | null,
+              "delayed": N, "next_due_at": SECONDS | null}
 
 Every configured account is listed, with zeros when it has nothing; `sent` counts deliveries.
+`pending` records are claimable now; `delayed` ones wait out a retry delay (a Retry-After or a
+backoff) until `next_due_at` for the first of them. The oldest waiting record, pending or
+delayed, gives `oldest_pending_at`.
 """
 
 from __future__ import annotations
@@ -33,6 +37,8 @@ class StatusCounts(msgspec.Struct):
     flagged: FlagCounts
     oldest_pending_at: float | None
     oldest_pending_age_s: float | None
+    delayed: int = 0
+    next_due_at: float | None = None
 
 
 class StatusDocument(msgspec.Struct):
@@ -67,19 +73,23 @@ def _status(counts: AccountCounts, now: float) -> StatusCounts:
         flagged=counts.flagged,
         oldest_pending_at=oldest,
         oldest_pending_age_s=None if oldest is None else round(max(0.0, now - oldest), 3),
+        delayed=counts.delayed,
+        next_due_at=counts.next_due_at,
     )
 
 
 HEADERS: tuple[str, ...] = (
-    "ACCOUNT", "PENDING", "LEASED", "SENT", "DEAD", "BEFORE-CLAIMABLE", "FALLING", "OLDEST",
+    "ACCOUNT", "PENDING", "LEASED", "SENT", "DEAD", "DELAYED", "BEFORE-CLAIMABLE", "FALLING",
+    "OLDEST", "NEXT-DUE",
 )  # fmt: skip
 
 
 def render(document: StatusDocument) -> str:
     """The counts as an aligned table, the total last."""
+    now = document.generated_at
     rows = [HEADERS]
-    rows += [_row(name, counts) for name, counts in document.accounts.items()]
-    rows.append(_row("total", document.total))
+    rows += [_row(name, counts, now) for name, counts in document.accounts.items()]
+    rows.append(_row("total", document.total, now))
     widths = [max(len(row[i]) for row in rows) for i in range(len(HEADERS))]
     lines = ["  ".join(_cells(row, widths)) for row in rows]
     if document.unattributed_dead:
@@ -92,16 +102,19 @@ def _cells(row: tuple[str, ...], widths: list[int]) -> list[str]:
     return [name.ljust(widths[0])] + [v.rjust(w) for v, w in zip(numbers, widths[1:], strict=True)]
 
 
-def _row(name: str, counts: StatusCounts) -> tuple[str, ...]:
+def _row(name: str, counts: StatusCounts, now: float) -> tuple[str, ...]:
+    due = counts.next_due_at
     return (
         name,
         f"{counts.pending:,}",
         f"{counts.leased:,}",
         f"{counts.sent:,}",
         f"{counts.dead:,}",
+        f"{counts.delayed:,}",
         f"{counts.flagged.before_claimable:,}",
         f"{counts.flagged.accumulated_falls:,}",
         age(counts.oldest_pending_age_s),
+        "-" if due is None else f"in {age(max(0.0, due - now))}",
     )
 
 

@@ -6,7 +6,10 @@ builder takes the records and their groups, `(start, stop)` per inverter, and `q
 around numbers (`"` to send them as JSON strings, `""` as JSON numbers).
 
 Each endpoint also says how an error's field path names records (`locate_*`), so a refusal
-that names `Devices[0].Data[3].Timestamp` dead-letters that record and no other.
+that names `Devices[0].Data[3].Timestamp` dead-letters that record and no other. A path is
+read in any of the forms a validator writes (`canonical_path`): names in any case, with or
+without a leading `$.` (JSON path) or as a JSON pointer (`/Devices/0/Data/3`), indexes as
+`[3]` or `.3`; what follows the record's part (`.Timestamp`) does not matter.
 """
 
 from __future__ import annotations
@@ -25,9 +28,21 @@ MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", 
 _string = msgspec.json.Encoder()
 _QUOTED: dict[str, str] = {}
 _QUOTED_MAX = 100_000  # inverter ids remembered (some 20 MB at most)
-_DEVICE = re.compile(r"^Devices\[(\d+)\](?:\.Data\[(\d+)\])?")
-_DAY = re.compile(r"^Data\[(\d+)\]")
-_MONTH = re.compile(r"^Data\.PeriodProductionPerMonthInKWh\.(\w+)")
+_DEVICE = re.compile(r"^Devices\[(\d+)\](?:\.Data\[(\d+)\])?", re.IGNORECASE)
+_DAY = re.compile(r"^Data\[(\d+)\]", re.IGNORECASE)
+_MONTH = re.compile(r"^Data\.PeriodProductionPerMonthInKWh\.(\w+)", re.IGNORECASE)
+_INVERTER = re.compile(r"^Remote(?:Inv)?Id$", re.IGNORECASE)  # the seed's table says `RemoteId`
+_DOT_INDEX = re.compile(r"\.(\d+)(?=\.|$)")
+_MONTH_INDEX = {month.lower(): index for index, month in enumerate(MONTHS)}
+
+
+def canonical_path(field: str) -> str:
+    """An error's field path in the form the locators read: `Devices[0].Data[3].Timestamp`."""
+    path = field.strip()
+    if path.startswith("/"):  # a JSON pointer: /Devices/0/Data/3
+        path = ".".join(path[1:].split("/"))
+    path = path.removeprefix("$").removeprefix(".")
+    return _DOT_INDEX.sub(r"[\1]", path)
 
 
 def quoted(remote_inv_id: str) -> str:
@@ -124,7 +139,9 @@ def locate_in_devices(
 def locate_in_data(
     records: Sequence[QueuedRecord], groups: Groups, field: str
 ) -> Sequence[QueuedRecord] | None:
-    """`Data[j]` names one record of a one-inverter body."""
+    """`Data[j]` names one record of a one-inverter body, `RemoteInvId` all of them."""
+    if _INVERTER.match(field):
+        return records
     match = _DAY.match(field)
     if match is None:
         return None
@@ -135,9 +152,12 @@ def locate_in_data(
 def locate_in_months(
     records: Sequence[QueuedRecord], groups: Groups, field: str
 ) -> Sequence[QueuedRecord] | None:
-    """`Data.PeriodProductionPerMonthInKWh.Jan` names the records of that month."""
+    """`Data.PeriodProductionPerMonthInKWh.Jan` names the records of that month;
+    `RemoteInvId` and `Data.Year` all of them."""
+    if _INVERTER.match(field) or field.lower() == "data.year":
+        return records
     match = _MONTH.match(field)
-    if match is None:
+    month = None if match is None else _MONTH_INDEX.get(match.group(1).lower())
+    if month is None:
         return None
-    month = match.group(1)
-    return [r for r in records if MONTHS[int(r.day[5:7]) - 1] == month] or None
+    return [r for r in records if int(r.day[5:7]) - 1 == month] or None

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from uploader.push import bodies
 from uploader.push.bodies import Groups
 from uploader.queue.base import QueuedRecord
+from uploader.registry.answers import DATA_OBJECT, PROCESS_ID, Shape
 
 BodyBuilder = Callable[[Sequence[QueuedRecord], Groups, str], str]
 Locator = Callable[[Sequence[QueuedRecord], Groups, str], Sequence[QueuedRecord] | None]
@@ -29,18 +30,27 @@ class EndpointSpec:
     confirmed: bool  # the answer carries a ProcessId whose processing is polled
     body: BodyBuilder
     locate: Locator  # the records an error's field path names, or None
+    answer: Shape  # what a 2xx must be to count as a delivery
 
 
 ENDPOINTS: dict[str, EndpointSpec] = {
     spec.name: spec
     for spec in (
         # The grouped endpoint for many inverters: the throughput path.
-        EndpointSpec("batch", False, False, True, bodies.batch_body, bodies.locate_in_devices),
+        EndpointSpec(
+            "batch", False, False, True, bodies.batch_body, bodies.locate_in_devices, PROCESS_ID
+        ),
         # The grouped endpoint for one inverter.
-        EndpointSpec("single", True, False, True, bodies.single_body, bodies.locate_in_data),
+        EndpointSpec(
+            "single", True, False, True, bodies.single_body, bodies.locate_in_data, PROCESS_ID
+        ),
         # The seed's single-device endpoint: it answers `Data: {}`, no ProcessId to poll.
-        EndpointSpec("legacy", True, False, False, bodies.legacy_body, bodies.locate_in_data),
+        EndpointSpec(
+            "legacy", True, False, False, bodies.legacy_body, bodies.locate_in_data, DATA_OBJECT
+        ),
         # Monthly data: one inverter's months of one year per request.
-        EndpointSpec("monthly", True, True, True, bodies.monthly_body, bodies.locate_in_months),
+        EndpointSpec(
+            "monthly", True, True, True, bodies.monthly_body, bodies.locate_in_months, PROCESS_ID
+        ),
     )
 }

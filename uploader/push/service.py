@@ -50,7 +50,8 @@ class Uploader:
             for a in settings.accounts
         }
         self.pollers = {
-            a.id: StatusPoller(a.id, queue, client, settings) for a in settings.accounts
+            a: StatusPoller(a, queue, client, settings, pause=w.pause, hook=self._emit)
+            for a, w in self.workers.items()
         }
 
     def __repr__(self) -> str:
@@ -140,8 +141,10 @@ class Uploader:
             await asyncio.gather(*(w.run(self.stopping, drain=True) for w in active))
             if not (confirm and self._confirming) or self.stopping.is_set():
                 return
-            awaiting = sum([await p.poll_due() for p in self.pollers.values()])
-            idle = all([await w.idle() for w in active])
+            # A paused account's batches cannot be confirmed: they are left for another run.
+            polled = [self.pollers[w.account] for w in active if w.paused is None]
+            awaiting = sum([await p.poll_due() for p in polled])
+            idle = all([await w.idle() for w in active if w.paused is None])
             if awaiting == 0 and idle:
                 return
             if idle:

@@ -9,18 +9,17 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import operator
 import time
-import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 
 import structlog
 
 from uploader.config import Settings
-from uploader.errors import QueueError, TransportError
+from uploader.errors import QueueError, RegistryError
 from uploader.push import batcher, policy
 from uploader.push.batcher import Batch
+from uploader.push.delivery import Held, Sent
 from uploader.push.endpoints import ENDPOINTS
 from uploader.push.events import BatchDetails, Hook
 from uploader.push.policy import Ack, Bisect, DeadLetter, Decision, Pause, Retry
@@ -28,86 +27,16 @@ from uploader.queue.base import Claim, LedgerEntry, Queue, QueuedRecord
 from uploader.registry.answers import (
     Accepted,
     Answer,
-    Denied,
     Refused,
     RegistryResponse,
     Throttled,
-    Unavailable,
     classify,
     process_id,
+    unanswered,
 )
 from uploader.registry.client import RegistryClient
 
 log = structlog.get_logger("uploader.push.worker")
-_attempts = operator.attrgetter("attempts")
-# The bounded label each answer gets in logs and metrics.
-_OUTCOMES: dict[type, str] = {
-    Accepted: "accepted",
-    Throttled: "throttled",
-    Unavailable: "transient",
-    Denied: "paused",
-    Refused: "refused",
-}
-
-
-@dataclass
-class _Held:
-    """A claim being delivered, and which of its records are settled."""
-
-    claim: Claim
-    settled: set[int] = field(default_factory=set)
-    all_settled: bool = False
-
-    def settle(self, records: Sequence[QueuedRecord]) -> None:
-        # The common case, one ack for the whole claim, keeps no set of 3000 ids.
-        if not self.settled and len(records) == len(self.claim.records):
-            self.all_settled = True
-        else:
-            self.settled.update(r.id for r in records)
-
-    def open_records(self, among: Sequence[QueuedRecord] | None = None) -> list[QueuedRecord]:
-        """The claim's records (or those of `among`) not settled yet."""
-        if self.all_settled:
-            return []
-        records = self.claim.records if among is None else among
-        return [r for r in records if r.id not in self.settled]
-
-
-@dataclass(frozen=True, slots=True)
-class _Sent:
-    """One request of a batch and what came of it, before it is settled."""
-
-    batch: Batch
-    answer: Answer
-    details: BatchDetails
-    named: list[tuple[QueuedRecord, str]]  # records a refusal names, with its reasons
-    unnamed: str  # what a refusal says about no record in particular
-
-    @classmethod
-    def of(
-        cls,
-        account: str,
-        batch: Batch,
-        response: RegistryResponse | None,
-        answer: Answer,
-        took_s: float,
-    ) -> _Sent:
-        named, unnamed = (
-            batcher.refused_records(batch, answer) if isinstance(answer, Refused) else ([], "")
-        )
-        latency_s = response.elapsed_s if response else took_s
-        details = BatchDetails(
-            account=account,
-            batch_id=uuid.uuid4().hex[:16],
-            endpoint=batch.spec.name,
-            records=len(batch),
-            status=response.status if response else None,
-            outcome=_OUTCOMES[type(answer)],
-            latency_s=latency_s,
-            attempt=max(map(_attempts, batch.records)),
-            wait_s=took_s - latency_s if response else None,
-        )
-        return cls(batch, answer, details, named, unnamed)
 
 
 class AccountWorker:
@@ -169,7 +98,7 @@ class AccountWorker:
         """One claim and its delivery, or a wait for work; True when a drain is over."""
         claim = await self._claim()
         if claim is not None:
-            await self._deliver(_Held(claim))
+            await self._deliver(Held(claim))
         elif drain and await self.idle():
             return True
         else:
@@ -198,7 +127,7 @@ class AccountWorker:
             for waiter in waiters:
                 waiter.cancel()
 
-    async def _deliver(self, held: _Held) -> None:
+    async def _deliver(self, held: Held) -> None:
         self.in_flight += 1
         keeper = asyncio.create_task(self._keep_lease(held), name=f"lease-{self.account}")
         try:
@@ -217,7 +146,7 @@ class AccountWorker:
     def _numbers(self) -> str:
         return self._settings.registry.numbers
 
-    async def _first_year(self, held: _Held) -> Sequence[QueuedRecord]:
+    async def _first_year(self, held: Held) -> Sequence[QueuedRecord]:
         records = held.claim.records
         if not self._spec.one_year:
             return records
@@ -227,7 +156,7 @@ class AccountWorker:
             await self._settle_release(held, later, 0.0)
         return [r for r in records if r.day[:4] == year]
 
-    async def _keep_lease(self, held: _Held) -> None:
+    async def _keep_lease(self, held: Held) -> None:
         lease_s = self._settings.worker.lease_s
         while True:
             await asyncio.sleep(lease_s / 3)
@@ -239,7 +168,7 @@ class AccountWorker:
                 log.warning("lease lost while in flight", error=str(exc))
                 return
 
-    async def _release_unsettled(self, held: _Held) -> None:
+    async def _release_unsettled(self, held: Held) -> None:
         # Reached on every exit, cancellation included: whatever was not acked or rejected
         # goes back to pending. Shielded so a cancelled shutdown still completes it.
         records = held.open_records()
@@ -247,29 +176,35 @@ class AccountWorker:
             with contextlib.suppress(Exception):
                 await asyncio.shield(self._queue.release(held.claim, records, 0.0))
 
-    async def _send(self, held: _Held, batch: Batch) -> None:
+    async def _send(self, held: Held, batch: Batch) -> None:
+        sent = await self._request(batch)
+        await self._settle(held, sent, self._decide(sent))
+
+    async def _request(self, batch: Batch) -> Sent:
         started = time.perf_counter()
         response, answer = await self._attempt(batch)
-        sent = _Sent.of(self.account, batch, response, answer, time.perf_counter() - started)
-        decision = policy.decide(
-            answer,
+        return Sent.of(self.account, batch, response, answer, time.perf_counter() - started)
+
+    def _decide(self, sent: Sent, split: policy.Split | None = None) -> Decision:
+        return policy.decide(
+            sent.answer,
             attempt=sent.details.attempt,
-            records=len(batch),
+            records=len(sent.batch),
             named=len(sent.named),
             retry=self._settings.retry,
+            split=split,
         )
-        await self._settle(held, sent, decision)
 
     async def _attempt(self, batch: Batch) -> tuple[RegistryResponse | None, Answer]:
         try:
             response = await self._client.call(
                 self.account, "POST", self._path, body=batch.body, endpoint=self._spec.name
             )
-        except TransportError as exc:
-            return None, Unavailable(str(exc))
-        return response, classify(response)
+        except RegistryError as exc:  # no answer, or no token: see `unanswered`
+            return None, unanswered(exc)
+        return response, classify(response, self._spec.answer)
 
-    async def _settle(self, held: _Held, sent: _Sent, decision: Decision) -> None:
+    async def _settle(self, held: Held, sent: Sent, decision: Decision, alike: int = 0) -> None:
         records, details = sent.batch.records, sent.details
         match decision:
             case Ack():
@@ -277,28 +212,50 @@ class AccountWorker:
             case Retry(delay_s=delay_s, reason=reason):
                 await self._settle_release(held, records, delay_s)
                 if isinstance(sent.answer, Throttled):
-                    self._report(details, retry_after_s=delay_s)
+                    self._report(details, retry_after_s=delay_s, resent=len(records))
                 else:
-                    self._report(details, reason=reason, retry_in_s=round(delay_s, 3))
+                    retry_in_s = round(delay_s, 3)
+                    self._report(details, resent=len(records), reason=reason, retry_in_s=retry_in_s)
             case Pause(reason=reason):
                 await self._settle_release(held, records, 0.0)
-                self._pause(reason)
+                self.pause(reason)
                 self._report(details, reason=reason)
+            case DeadLetter() | Bisect():
+                await self._settle_refused(held, sent, decision, alike)
+
+    async def _settle_refused(
+        self, held: Held, sent: Sent, decision: DeadLetter | Bisect, alike: int
+    ) -> None:
+        records, details, refusal = sent.batch.records, sent.details, sent.refusal
+        assert refusal is not None, "a refusal's decision"
+        match decision:
             case DeadLetter(whole=False):
-                self._report(details, rejected=len(sent.named))
-                await self._settle_reject(held, sent.named)
+                await self._settle_reject(held, refusal.named)
                 rest = held.open_records(among=records)
+                self._report(details, rejected=dict(refusal.kinds), resent=len(rest))
                 if rest:
                     await self._settle_release(held, rest, 0.0)
             case DeadLetter(whole=True):
-                self._report(details, reason=sent.unnamed)
-                await self._settle_reject(held, [(r, sent.unnamed) for r in records])
+                await self._settle_reject(held, [(r, refusal.unnamed) for r in records])
+                dead = {refusal.unnamed_kind: len(records)}
+                self._report(details, rejected=dead, reason=refusal.unnamed)
             case Bisect():
-                self._report(details, reason=sent.unnamed)
-                for half in batcher.split(sent.batch, self._numbers):
-                    await self._send(held, half)
+                self._report(details, resent=len(records), reason=refusal.unnamed)
+                await self._bisect(held, sent, alike)
 
-    async def _settle_ack(self, held: _Held, sent: _Sent) -> None:
+    async def _bisect(self, held: Held, sent: Sent, alike: int) -> None:
+        """Send both halves of a batch refused for no record it names, then settle each
+        knowing how the other was answered (see `policy.Split`)."""
+        assert isinstance(sent.answer, Refused)
+        halves = batcher.split(sent.batch, self._numbers)
+        first, second = [await self._request(half) for half in halves]
+        both = first.answer == second.answer == sent.answer
+        deeper = alike + 1 if both else 0  # levels in a row whose halves were refused alike
+        for this, other in ((first, second), (second, first)):
+            split = policy.Split(sent.answer, other.answer, alike)
+            await self._settle(held, this, self._decide(this, split), deeper)
+
+    async def _settle_ack(self, held: Held, sent: Sent) -> None:
         assert isinstance(sent.answer, Accepted)
         pid = process_id(sent.answer) if self._spec.confirmed else None
         entry = LedgerEntry(
@@ -315,13 +272,13 @@ class AccountWorker:
         self._report(sent.details, process_id=pid)
 
     async def _settle_release(
-        self, held: _Held, records: Sequence[QueuedRecord], delay_s: float
+        self, held: Held, records: Sequence[QueuedRecord], delay_s: float
     ) -> None:
         await self._queue.release(held.claim, records, delay_s)
         held.settle(records)
 
     async def _settle_reject(
-        self, held: _Held, rejections: Sequence[tuple[QueuedRecord, str]]
+        self, held: Held, rejections: Sequence[tuple[QueuedRecord, str]]
     ) -> None:
         await self._queue.reject(held.claim, rejections)
         held.settle([r for r, _ in rejections])
@@ -330,10 +287,13 @@ class AccountWorker:
         retry = self._settings.retry
         return policy.backoff_s(attempt, retry.base_s, retry.cap_s)
 
-    def _pause(self, reason: str) -> None:
+    def pause(self, reason: str) -> None:
+        """Stop the account's lanes (its records stay queued); the first reason is kept."""
         if self.paused is None:
             self.paused = reason
-            log.error("account paused: its records stay queued", reason=reason)
+            message = "account paused: its records stay queued"
+            log.error(message, account=self.account, reason=reason)
+            self.wakeup.set()  # waiting lanes see it now
 
     def _report(
         self,
@@ -341,11 +301,18 @@ class AccountWorker:
         *,
         process_id: int | None = None,
         retry_after_s: float | None = None,
-        rejected: int = 0,
+        rejected: dict[str, int] | None = None,
+        resent: int = 0,
         **context: object,
     ) -> None:
+        by_reason = tuple(sorted((rejected or {}).items()))
         details = replace(
-            details, process_id=process_id, retry_after_s=retry_after_s, rejected=rejected
+            details,
+            process_id=process_id,
+            retry_after_s=retry_after_s,
+            rejected=sum(n for _, n in by_reason),
+            rejected_by_reason=by_reason,
+            resent=resent,
         )
         self._hook(details)
         log.info(
@@ -358,7 +325,7 @@ class AccountWorker:
             attempt=details.attempt,
             process_id=process_id,
             retry_after_s=retry_after_s,
-            rejected=rejected,
+            rejected=details.rejected,
             **context,
         )
 

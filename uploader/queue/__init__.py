@@ -28,6 +28,7 @@ from uploader.queue.types import (
     LedgerRow,
     QueueCounts,
     QueuedRecord,
+    Requeued,
 )
 
 if _typing.TYPE_CHECKING:
@@ -48,6 +49,7 @@ __all__ = [
     "Queue",
     "QueueCounts",
     "QueuedRecord",
+    "Requeued",
     "open_queue",
     "sqlite_path",
 ]

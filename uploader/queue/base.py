@@ -15,7 +15,7 @@ Choices every backend shares (the contract tests hold each backend to them):
   still takes the same values out of pending. `sent` counts deliveries: a record delivered
   twice (corrected, or re-sent after its lease expired) counts twice.
 - `release` with a delay keeps the records out of claims until the delay has passed;
-  meanwhile they count as pending.
+  meanwhile they count as delayed (not pending), with the time the first is due.
 - `requeue_batch` (the registry reported the batch's processing Failed) makes its records
   pending again, once per batch (a repeated call does nothing); each record keeps a failure
   counter, and a record whose batches failed `FAILURES_TO_DEAD` times becomes a dead letter
@@ -59,6 +59,7 @@ from uploader.queue.types import (
     QueueCounts,
     QueuedRecord,
     Refused,
+    Requeued,
     Returned,
 )
 from uploader.records import Record, canonical
@@ -81,6 +82,7 @@ __all__ = [
     "Queue",
     "QueueCounts",
     "QueuedRecord",
+    "Requeued",
     "claim_key",
     "deadline_key",
     "deadline_of_text",
@@ -276,10 +278,11 @@ class Queue(abc.ABC):
         """Record the processing status the registry reported for a batch."""
         await self._set_ledger_status(batch_id, status, self._clock())
 
-    async def requeue_batch(self, batch_id: str) -> int:
+    async def requeue_batch(self, batch_id: str) -> Requeued:
         """The batch's processing Failed: its records pending again (dead on a further failure).
 
-        Returns how many became pending. Records changed since the batch are left alone.
+        Returns how many became pending and how many dead. Records changed since the batch are
+        left alone.
         """
         reason = f"{FAILED_TWICE} (batch {batch_id})"
         return await self._requeue_batch(batch_id, self._clock(), FAILURES_TO_DEAD, reason)
@@ -347,7 +350,9 @@ class Queue(abc.ABC):
         """Store the status, at `now`, if the row exists."""
 
     @abc.abstractmethod
-    async def _requeue_batch(self, batch_id: str, now: float, dead_at: int, reason: str) -> int:
+    async def _requeue_batch(
+        self, batch_id: str, now: float, dead_at: int, reason: str
+    ) -> Requeued:
         """Once per row: each unchanged record of the batch counts a failure and is pending
         again, or at its `dead_at`-th failure is dead with `reason`."""
 

@@ -25,6 +25,7 @@ __all__ = [
     "QueueCounts",
     "QueuedRecord",
     "Refused",
+    "Requeued",
     "Returned",
     "earliest",
     "flag_counts",
@@ -117,12 +118,14 @@ class FlagCounts(msgspec.Struct):
 class AccountCounts(msgspec.Struct):
     """Counts of one account (or the total)."""
 
-    pending: int = 0
+    pending: int = 0  # claimable now
     leased: int = 0
     sent: int = 0
     dead: int = 0
     flagged: FlagCounts = msgspec.field(default_factory=FlagCounts)
-    oldest_pending_at: float | None = None
+    oldest_pending_at: float | None = None  # of the records waiting, pending or delayed
+    delayed: int = 0  # released with a delay that has not passed yet
+    next_due_at: float | None = None  # when the first delayed record is claimable
 
     def add(self, other: AccountCounts) -> None:
         """Fold another account's counts into these."""
@@ -130,9 +133,11 @@ class AccountCounts(msgspec.Struct):
         self.leased += other.leased
         self.sent += other.sent
         self.dead += other.dead
+        self.delayed += other.delayed
         self.flagged.before_claimable += other.flagged.before_claimable
         self.flagged.accumulated_falls += other.flagged.accumulated_falls
         self.oldest_pending_at = earliest(self.oldest_pending_at, other.oldest_pending_at)
+        self.next_due_at = earliest(self.next_due_at, other.next_due_at)
 
 
 class QueueCounts(msgspec.Struct):
@@ -164,6 +169,13 @@ def flag_counts(flags: int, count: int, into: FlagCounts) -> None:
         into.before_claimable += count
     if flags & int(Flag.ACCUMULATED_FALLS):
         into.accumulated_falls += count
+
+
+class Requeued(NamedTuple):
+    """What `requeue_batch` did with the records of a batch whose processing Failed."""
+
+    pending: int  # pending again, to be sent once more
+    dead: int  # dead letters: their batches failed `FAILURES_TO_DEAD` times
 
 
 # account, remote_inv_id, day ("YYYY-MM-DD"), period and accumulated (canonical text), flags,

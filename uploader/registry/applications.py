@@ -23,10 +23,9 @@ from uploader.registry.answers import (
     RegistryResponse,
     Throttled,
     classify,
-    error_line,
-    said,
 )
 from uploader.registry.client import RegistryClient
+from uploader.registry.issues import said
 from uploader.registry.wire import Brand, DeviceWithInverters, Envelope
 from uploader.registry.wire.codec import brands_envelope, devices_envelope, id_envelope
 
@@ -42,7 +41,7 @@ def refusal(response: RegistryResponse, what: str) -> RegistryError:
     message, errors = said(response.body)
     text = f"{what}: the registry answered {response.status}" + (f": {message}" if message else "")
     if isinstance(classify(response), Refused):
-        return Rejected([error_line(e) for e in errors], text, status=response.status)
+        return Rejected([e.line for e in errors], text, status=response.status)
     return RegistryError(text, status=response.status)
 
 

@@ -5,18 +5,22 @@ the client IP's global policy, token calls included) and a 401 is retried once w
 token. HTTP statuses are returned, not raised: `uploader.registry.answers` says what an
 answer means, and each caller decides what to do about it. Only transport failures raise
 (`TransportError`). A 429 puts its Retry-After floor on the account's key here, for every
-caller alike.
+caller alike. Redirects are never followed (a 302 would turn a POST into a GET elsewhere, a
+307 re-send the body to another host): they come back as answers. An answer is read up to
+`registry.max_answer_bytes`; a larger one is cut off and comes back marked `oversized`.
 """
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import time
 from collections.abc import Callable, Mapping, Sequence
 from types import TracebackType
 from typing import Self
 
 import aiohttp
+import structlog
 
 from uploader.config import Settings
 from uploader.errors import TransportError
@@ -25,7 +29,9 @@ from uploader.registry.limiter import Key, KeyedLimiter, Policy
 from uploader.registry.ratespec import RateSpec
 from uploader.registry.tokens import TokenProvider
 
+log = structlog.get_logger("uploader.registry.client")
 IP_KEY: Key = ("ip", "default")
+CHUNK_BYTES = 64 * 1024  # read size while an answer is read up to its cap
 
 # Told of every request: its endpoint, the HTTP status (None: no answer) and the seconds it took.
 ResponseHook = Callable[[str, int | None, float], None]
@@ -124,9 +130,8 @@ class RegistryClient:
             self.limiter.block_until(keys[0], asyncio.get_running_loop().time() + floor)
         return response
 
-    async def _post_unauthenticated(self, path: str, body: bytes) -> tuple[int, bytes]:
-        response = await self._send("POST", path, "token", (IP_KEY,), None, body, None, None)
-        return response.status, response.body
+    async def _post_unauthenticated(self, path: str, body: bytes) -> RegistryResponse:
+        return await self._send("POST", path, "token", (IP_KEY,), None, body, None, None)
 
     async def _send(
         self,
@@ -154,7 +159,18 @@ class RegistryClient:
                 slot.refund()  # only success-counting policies take it back
         elapsed = time.perf_counter() - started
         self._told(endpoint, response.status, elapsed)
-        return RegistryResponse(response.status, response.body, response.retry_after_s, elapsed)
+        return dataclasses.replace(
+            response, elapsed_s=elapsed, retry_after_s=self._capped(response, endpoint)
+        )
+
+    def _capped(self, response: RegistryResponse, endpoint: str) -> float | None:
+        """Retry-After, at most `retry_after_cap_s`: a registry (or a proxy) asking for a day
+        would park records and the account's key that long, restarts included."""
+        asked, cap = response.retry_after_s, self._settings.retry_after_cap_s
+        if asked is None or asked <= cap:
+            return asked
+        log.warning("Retry-After capped", endpoint=endpoint, asked_s=asked, cap_s=cap)
+        return cap
 
     def _told(self, endpoint: str, status: int | None, elapsed_s: float) -> None:
         for hook in self.response_hooks:
@@ -169,12 +185,47 @@ class RegistryClient:
         params: Mapping[str, str] | None,
     ) -> RegistryResponse:
         assert self._session is not None, "use `async with RegistryClient(...)`"
+        cap = self._settings.registry.max_answer_bytes
         try:
             async with self._session.request(
-                method, path.lstrip("/"), headers=headers, data=data, params=params
+                method,
+                path.lstrip("/"),
+                headers=headers,
+                data=data,
+                params=params,
+                allow_redirects=False,
             ) as http:
-                raw = await http.read()
-                retry_after = parse_retry_after(http.headers.get("Retry-After"), time.time())
-                return RegistryResponse(http.status, raw, retry_after, 0.0)
+                raw, complete = await read_capped(http, cap)
+                if not complete:
+                    http.close()  # the rest is never read: the connection cannot be reused
+                return RegistryResponse(
+                    http.status,
+                    raw,
+                    parse_retry_after(http.headers.get("Retry-After"), time.time()),
+                    0.0,
+                    location=http.headers.get("Location"),
+                    oversized=None if complete else cap,
+                )
         except (aiohttp.ClientError, TimeoutError) as exc:
             raise TransportError(f"{method} {path}: {type(exc).__name__}: {exc}") from exc
+
+
+async def read_capped(http: aiohttp.ClientResponse, cap: int) -> tuple[bytes, bool]:
+    """The body up to `cap` bytes, and whether that was all of it.
+
+    A declared length is read whole when it is within the cap, and not at all when it is
+    over; an undeclared one is read in chunks until the end or until they go over the cap, so
+    memory stays bounded whatever is sent.
+    """
+    if http.content_length is not None:
+        if http.content_length > cap:
+            return b"", False
+        return await http.read(), True
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in http.content.iter_chunked(CHUNK_BYTES):
+        size += len(chunk)
+        if size > cap:
+            return b"".join(chunks), False
+        chunks.append(chunk)
+    return b"".join(chunks), True

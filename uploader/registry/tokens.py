@@ -1,4 +1,9 @@
-"""Access tokens per account: a static token, or the api-key grant with refresh before expiry."""
+"""Access tokens per account: a static token, or the api-key grant with refresh before expiry.
+
+The token endpoint's answers are classified like any other (`classify`, with the `TOKEN`
+shape): refused credentials raise `AuthError`, anything else that is not a token (a 5xx, a
+429, a garbage 200, a 200 without `Data`) `TransientError`; the caller decides what to do.
+"""
 
 from __future__ import annotations
 
@@ -8,21 +13,14 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from uploader.config import AccountSettings, Settings
-from uploader.errors import AuthError, ConfigError, RegistryError, TransientError
-from uploader.registry.answers import (
-    Denied,
-    Refused,
-    RegistryResponse,
-    Throttled,
-    Unavailable,
-    classify,
-)
+from uploader.errors import AuthError, ConfigError, TransientError
+from uploader.registry.answers import TOKEN, Accepted, Denied, Refused, RegistryResponse, classify
 from uploader.registry.wire import RefreshRequest, TokenRequest
 from uploader.registry.wire.codec import string_encoder, token_envelope
 from uploader.secrets import read_secret
 
-# A raw POST to a path with a JSON body, answering (status, body); the client supplies it.
-PostJson = Callable[[str, bytes], Awaitable[tuple[int, bytes]]]
+# A raw POST to a path with a JSON body; the client supplies it.
+PostJson = Callable[[str, bytes], Awaitable[RegistryResponse]]
 
 REFRESH_TOKEN_LIFETIME_S = 30 * 24 * 3600.0  # the Authentication page: 30 days
 
@@ -94,8 +92,9 @@ class TokenProvider:
 
     async def _request(self, account: AccountSettings, body: tuple[str, bytes]) -> _Grant:
         path, payload = body
-        status, raw = await self._post(path, payload)
-        answer = classify(RegistryResponse(status, raw, None, 0.0))
+        response = await self._post(path, payload)
+        answer = classify(response, TOKEN)
+        status = response.status
         match answer:
             case Refused() | Denied():
                 raise AuthError(
@@ -103,15 +102,16 @@ class TokenProvider:
                     status=status,
                     account=account.id,
                 )
-            case Throttled() | Unavailable():
+            case Accepted():
+                token = token_envelope.decode(response.body).Data
+            case _:  # the body is never quoted: it may hold a token in a shape not read here
                 raise TransientError(
-                    f"token endpoint answered {status}", status=status, account=account.id
+                    f"account {account.id}: the token endpoint answered {status} "
+                    f"({type(answer).__name__}), not a token",
+                    status=status,
+                    account=account.id,
                 )
-        token = token_envelope.decode(raw).Data
-        if token is None:
-            raise RegistryError(
-                f"token endpoint answered {status}", status=status, account=account.id
-            )
+        assert token is not None, "the TOKEN shape has Data"
         now = time.time()
         return _Grant(
             token.AccessToken,

@@ -34,6 +34,22 @@ def records_for(
     return list(fleet.records(fleet.inverters(list(accounts), inverters), fleet.days(first, days)))
 
 
+def over_capacity(sim: FakeRegistry) -> tuple[list[Record], Record]:
+    """acme's 50 records of 5 inverters the simulator knows (100 kW each), and one more record
+    above what such an inverter can make in a day: the registry refuses it, naming it."""
+    records = records_for(("acme",), inverters=5, days=10, first=dt.date(2026, 10, 1))
+    for rid in {r.remote_inv_id for r in records}:
+        sim.add_inverter("acme", rid, capacity_kw=100)
+    bad = Record(
+        account="acme",
+        remote_inv_id=records[0].remote_inv_id,
+        day=dt.date(2026, 9, 30),
+        period_kwh=Decimal("2400.001"),
+        accumulated_kwh=Decimal("1"),
+    )
+    return records, bad
+
+
 def held(state: dict[str, Any]) -> dict[tuple[str, str, str], tuple[Decimal, Decimal]]:
     """What the simulator holds: (account, inverter, day) -> exact values."""
     out = {}

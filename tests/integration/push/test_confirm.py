@@ -17,6 +17,7 @@ from tests.integration.push.conftest import (
     records_for,
     start_uploader,
 )
+from uploader.observe.metrics import Metrics
 from uploader.push.service import Uploader
 from uploader.queue import LedgerEntry, open_queue
 from uploader.registry.client import RegistryClient
@@ -49,23 +50,38 @@ async def test_confirm_waits_for_success(make_settings: SettingsFactory) -> None
 
 
 async def test_failed_processing_is_sent_again_then_dead(make_settings: SettingsFactory) -> None:
-    """A batch whose processing Failed is sent once more; failing again, it is dead-lettered."""
+    """A batch whose processing Failed is sent once more; failing again, it is dead-lettered,
+    counted as such (stats and metrics), and the drain exits 1."""
     options = SimOptions(tokens=TOKENS, open_inverters=True, process_fail_rate=1.0)
     async with FakeRegistry(options) as sim:
         settings = make_settings(sim.url, accounts=("acme",))
         records = records_for(("acme",), inverters=2, days=5)
         await enqueue(settings, records)
+        metrics = Metrics(["acme"])
         async with (
             open_queue(settings.queue) as queue,
             RegistryClient.from_settings(settings) as client,
         ):
-            await Uploader(settings, queue, client).run(drain=True, confirm=True)
+            uploader = Uploader(settings, queue, client, hooks=(metrics.observe,))
+            code = await uploader.run(drain=True, confirm=True)
             dead = await queue.list_dead()
             counts = await queue.counts()
         state = sim.state()
+    labels = {"account": "acme", "stage": "registry"}
+    assert code == 1
     assert state["processes"]["Failed"] == 2
     assert len(dead) == len(records)
     assert counts.total.pending == 0
+    assert uploader.stats.records_rejected["acme"] == len(records)
+    assert uploader.stats.records_resent["acme"] == len(records)  # after the first Failed
+    assert uploader.stats.dead_reasons == {"processing Failed twice": len(records)}
+    assert metrics.registry.get_sample_value("uploader_records_rejected_total", labels) == 10
+    assert (
+        metrics.registry.get_sample_value(
+            "uploader_batches_total", {"account": "acme", "outcome": "failed"}
+        )
+        == 2
+    )
 
 
 async def test_sigterm_exits_0_and_loses_nothing(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal
 
 from tests.integration.push.conftest import (
@@ -54,3 +55,18 @@ async def test_corrections_arrive_as_latest_value(
     await enqueue(settings, corrected)
     assert (await drain(settings))[0] == 0
     assert held(sim.state()) == expected(records + corrected)
+
+
+async def test_an_inverter_across_two_claim_windows_is_one_device(
+    sim: FakeRegistry, make_settings: SettingsFactory
+) -> None:
+    """Days on both sides of a claim-window boundary go in one body as one entry per inverter,
+    which the registry takes whole (it refuses an inverter listed twice)."""
+    settings = make_settings(sim.url, accounts=ACCOUNTS[:1])
+    records = records_for(ACCOUNTS[:1], inverters=3, days=20, first=dt.date(2026, 6, 21))
+    await enqueue(settings, records)
+    code, uploader = await drain(settings)
+    state = sim.state()
+    assert code == 0
+    assert held(state) == expected(records)
+    assert uploader.stats.batches["accepted"] == 1

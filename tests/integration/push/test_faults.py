@@ -6,7 +6,6 @@ import asyncio
 import datetime as dt
 import sqlite3
 import time
-from decimal import Decimal
 from pathlib import Path
 
 import aiohttp
@@ -20,13 +19,13 @@ from tests.integration.push.conftest import (
     enqueue,
     expected,
     held,
+    over_capacity,
     records_for,
 )
 from uploader.push.events import BatchDetails
 from uploader.push.service import Uploader
 from uploader.queue import open_queue
 from uploader.queue.sqlite import SQLiteQueue
-from uploader.records import Record
 from uploader.registry.client import RegistryClient
 from uploader.registry.ratespec import RateSpec
 from uploader.simulator import FakeRegistry, SimOptions
@@ -53,16 +52,7 @@ async def test_one_bad_record_does_not_sink_the_batch(make_settings: SettingsFac
     """A batch with one refused record delivers the others and dead-letters that one."""
     async with FakeRegistry(SimOptions(tokens=TOKENS)) as sim:
         settings = make_settings(sim.url, accounts=("acme",))
-        records = records_for(("acme",), inverters=5, days=10, first=dt.date(2026, 10, 1))
-        for rid in {r.remote_inv_id for r in records}:
-            sim.add_inverter("acme", rid, capacity_kw=100)
-        bad = Record(
-            account="acme",
-            remote_inv_id=records[0].remote_inv_id,
-            day=dt.date(2026, 9, 30),
-            period_kwh=Decimal("2400.001"),
-            accumulated_kwh=Decimal("1"),
-        )
+        records, bad = over_capacity(sim)
         await enqueue(settings, [*records, bad])
         code, _ = await drain(settings)
         state = sim.state()

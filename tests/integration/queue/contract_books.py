@@ -96,6 +96,25 @@ class BooksContract:
         assert counts.accounts["bolt"].oldest_pending_at == START
         assert (counts.total.pending, counts.total.oldest_pending_at) == (3, START)
 
+    async def test_delayed_records_are_counted_apart_with_when_they_are_due(
+        self, queue: Queue, clock: FakeClock
+    ) -> None:
+        """Records released with a delay count as delayed (not pending), per account and in
+        total, with the time the first of them is due."""
+        await queue.enqueue([rec(), rec("INV2"), rec("INV3"), rec("INV4", account="bolt")])
+        acme, bolt = await claim(queue, limit=2), await claim(queue, "bolt")
+        await queue.release(acme, acme.records[:1], delay_s=90)
+        await queue.release(acme, acme.records[1:], delay_s=30)
+        await queue.release(bolt, bolt.records, delay_s=60)
+        counts = await queue.counts()
+        got = {a: (c.pending, c.delayed, c.next_due_at) for a, c in counts.accounts.items()}
+        assert got == {"acme": (1, 2, START + 30), "bolt": (0, 1, START + 60)}
+        total = counts.total
+        assert (total.pending, total.delayed, total.next_due_at) == (1, 3, START + 30)
+        clock.advance(45)
+        acme_now = (await queue.counts()).accounts["acme"]
+        assert (acme_now.pending, acme_now.delayed, acme_now.next_due_at) == (2, 1, START + 90)
+
     async def test_accounts_pending_and_next_available_at(self, queue: Queue) -> None:
         """Accounts with claimable records are listed; an idle account has no next time."""
         assert await queue.accounts_pending() == []
@@ -150,16 +169,17 @@ class BooksContract:
         assert [r.status for r in await queue.ledger_awaiting_status("acme", 10)] == ["Processing"]
 
     async def test_a_failed_batch_is_requeued_once_then_dead(self, queue: Queue) -> None:
-        """Failed processing re-queues a batch's records; a second failure dead-letters them."""
+        """Failed processing re-queues a batch's records; a second failure dead-letters them, and
+        requeue_batch says how many went each way."""
         await queue.enqueue([rec(), rec("INV2")])
         held = await claim(queue)
         await queue.ack(held, held.records, entry("b1", held, process_id=1))
-        assert await queue.requeue_batch("b1") == 2
-        assert await queue.requeue_batch("b1") == 0  # the same report twice changes nothing
+        assert await queue.requeue_batch("b1") == (2, 0)
+        assert await queue.requeue_batch("b1") == (0, 0)  # the same report twice: nothing
         assert (await queue.counts()).accounts["acme"].sent == 0
         again = await claim(queue)
         await queue.ack(again, again.records, entry("b2", again, process_id=2))
-        assert await queue.requeue_batch("b2") == 0
+        assert await queue.requeue_batch("b2") == (0, 2)  # both dead: failed twice
         dead = await queue.list_dead()
         assert [(d.remote_inv_id, d.reason) for d in dead] == [
             ("INV1", f"{FAILED_TWICE} (batch b2)"),
@@ -168,7 +188,7 @@ class BooksContract:
         assert await queue.replay_dead() == 2
         third = await claim(queue)
         await queue.ack(third, third.records, entry("b3", third, process_id=3))
-        assert await queue.requeue_batch("b3") == 2  # a replay forgives the failures
+        assert await queue.requeue_batch("b3") == (2, 0)  # a replay forgives the failures
 
     async def test_a_failed_batch_leaves_corrected_records_alone(self, queue: Queue) -> None:
         """A record corrected after its batch was sent is not re-queued with the old value."""
@@ -176,6 +196,6 @@ class BooksContract:
         held = await claim(queue)
         await queue.ack(held, held.records, entry("b1", held, process_id=1))
         await queue.enqueue([rec(period="2")])
-        assert await queue.requeue_batch("b1") == 0
+        assert await queue.requeue_batch("b1") == (0, 0)
         assert (await claim(queue)).records[0].period_kwh == "2"
-        assert await queue.requeue_batch("unknown") == 0
+        assert await queue.requeue_batch("unknown") == (0, 0)

@@ -210,7 +210,7 @@ class FlowContract:
     async def test_a_delayed_release_hides_records_until_the_delay_passed(
         self, queue: Queue, clock: FakeClock
     ) -> None:
-        """release(delay_s) makes records pending but not claimable before the delay."""
+        """release(delay_s) makes records delayed, not claimable before the delay, then pending."""
         await queue.enqueue([rec()])
         held = await claim(queue)
         await queue.release(held, held.records, delay_s=30)
@@ -218,8 +218,11 @@ class FlowContract:
         assert await queue.next_available_at("acme") == START + 30
         assert await queue.accounts_pending() == []
         counts = (await queue.counts()).accounts["acme"]
-        assert (counts.pending, counts.leased) == (1, 0)
+        assert (counts.pending, counts.leased, counts.delayed) == (0, 0, 1)
+        assert (counts.next_due_at, counts.oldest_pending_at) == (START + 30, START)
         clock.advance(30)
+        counts = (await queue.counts()).accounts["acme"]
+        assert (counts.pending, counts.delayed, counts.next_due_at) == (1, 0, None)
         assert await queue.accounts_pending() == ["acme"]
         assert len((await claim(queue)).records) == 1
 

@@ -46,7 +46,7 @@ async def test_odd_inverter_ids_come_out_as_they_went_in_on_every_path(
     assert keys(held.records) == expected
     assert {r.attempts for r in held.records} == {1}
     await queue.ack(held, held.records, entry("b1", held, process_id=1))
-    assert await queue.requeue_batch("b1") == len(expected)
+    assert await queue.requeue_batch("b1") == (len(expected), 0)
     assert keys((await claim(queue)).records) == expected
 
 
@@ -83,7 +83,8 @@ async def test_times_round_trip_exactly(redis_url: str, redis_prefix: str) -> No
         await queue.release(held, held.records[:1], delay_s=0.1)
         assert await queue.next_available_at("acme") == clock.now + 0.1
         counts = (await queue.counts()).accounts["acme"]
-        assert (counts.pending, counts.oldest_pending_at) == (1, first)
+        assert (counts.delayed, counts.next_due_at) == (1, clock.now + 0.1)
+        assert (counts.pending, counts.oldest_pending_at) == (0, first)
         clock.advance(LEASE_S)
         counts = (await queue.counts()).accounts["acme"]
         assert (counts.pending, counts.oldest_pending_at) == (2, first)

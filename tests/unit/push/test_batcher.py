@@ -133,6 +133,49 @@ def test_error_paths_name_records(field: str | None, expected: list[str] | None)
     assert (None if found is None else [names[r.id] for r in found]) == expected
 
 
+@pytest.mark.parametrize(
+    "field",
+    [
+        "Devices[1].Data[1].PeriodProductionInKWh",
+        "$.Devices[1].Data[1].PeriodProductionInKWh",
+        "$.devices[1].data[1].periodProductionInKWh",
+        "/Devices/1/Data/1/PeriodProductionInKWh",
+        "Devices.1.Data.1",
+        " devices[1].DATA[1] ",
+    ],
+)
+def test_error_paths_in_other_forms_name_the_same_record(field: str) -> None:
+    """JSON paths, pointers, dotted indexes and any case of names are read alike."""
+    records = [
+        rec("A", "2024-01-01", n=0),
+        rec("B", "2024-01-01", n=1),
+        rec("B", "2024-01-02", n=2),
+    ]
+    found = batcher.build(records, ENDPOINTS["batch"]).records_at(field)
+    assert [r.id for r in found or []] == [2]
+
+
+@pytest.mark.parametrize(
+    ("endpoint", "field", "expected"),
+    [
+        ("single", "RemoteInvId", [0, 1]),
+        ("legacy", "remoteId", [0, 1]),
+        ("single", "$.data[1].timestamp", [1]),
+        ("monthly", "RemoteInvId", [0, 1]),
+        ("monthly", "Data.Year", [0, 1]),
+        ("monthly", "data.periodProductionPerMonthInKWh.feb", [1]),
+        ("monthly", "Data.PeriodProductionPerMonthInKWh.Mar", None),
+    ],
+)
+def test_one_inverter_bodies_name_all_their_records_by_the_inverter(
+    endpoint: str, field: str, expected: list[int] | None
+) -> None:
+    """On a one-inverter endpoint the inverter's field names every record of the body."""
+    records = [rec("A", "2024-01-01", n=0), rec("A", "2024-02-01", n=1)]
+    found = batcher.build(records, ENDPOINTS[endpoint]).records_at(field)
+    assert (None if found is None else [r.id for r in found]) == expected
+
+
 def test_split_keeps_every_record_once(rand: random.Random) -> None:
     """Splitting a batch gives two bodies that together carry each record exactly once."""
     records = fleet(rand)
@@ -141,3 +184,47 @@ def test_split_keeps_every_record_once(rand: random.Random) -> None:
     first, second = batcher.split(batcher.build(records, ENDPOINTS["batch"]))
     assert [r.id for r in (*first.records, *second.records)] == [r.id for r in records]
     assert abs(len(first) - len(second)) <= 1
+
+
+def test_an_inverter_in_two_claim_windows_is_one_device() -> None:
+    """Claim order (deadline, inverter, day) puts an inverter's runs apart; the body merges them
+    into one `Devices[]` entry per inverter, days in order, and error paths still name them."""
+    claimed = [  # two claim windows (deadlines 2025-05-31 and 2025-09-30), A and B in each
+        rec("A", "2024-04-01", n=0),
+        rec("A", "2024-05-31", n=1),
+        rec("B", "2024-05-01", n=2),
+        rec("A", "2024-06-01", n=3),
+        rec("B", "2024-06-02", n=4),
+        rec("B", "2024-06-03", n=5),
+    ]
+    batch = batcher.build(claimed, ENDPOINTS["batch"])
+    body = msgspec.json.decode(batch.body, type=BatchGenerationRequest)
+    assert [(d.RemoteInvId, [x.Timestamp.isoformat() for x in d.Data]) for d in body.Devices] == [
+        ("A", ["2024-04-01", "2024-05-31", "2024-06-01"]),
+        ("B", ["2024-05-01", "2024-06-02", "2024-06-03"]),
+    ]
+    assert [r.id for r in batch.records] == [0, 1, 3, 2, 4, 5]
+    assert [r.id for r in batch.records_at("Devices[0].Data[2]") or []] == [3]
+    assert [r.id for r in batch.records_at("Devices[1].Data[0].Timestamp") or []] == [2]
+    assert [r.id for r in batch.records_at("Devices[1].RemoteInvId") or []] == [2, 4, 5]
+    first, second = batcher.split(batch)
+    assert [r.id for r in (*first.records, *second.records)] == [0, 1, 3, 2, 4, 5]
+
+
+def test_one_device_per_inverter_in_any_claim(rand: random.Random) -> None:
+    """However claim windows cut inverters into runs, each inverter has one entry, days in order."""
+    records = fleet(rand)
+    cuts = sorted(f"2024-03-{rand.randrange(1, 21):02d}" for _ in range(2))  # window boundaries
+
+    def window(record: QueuedRecord) -> int:  # stands for its claim deadline: grows with the day
+        return sum(record.day >= cut for cut in cuts)
+
+    records.sort(key=lambda r: (window(r), r.remote_inv_id, r.day))
+    body = msgspec.json.decode(
+        batcher.build(records, ENDPOINTS["batch"]).body, type=BatchGenerationRequest
+    )
+    ids = [d.RemoteInvId for d in body.Devices]
+    assert len(ids) == len(set(ids)) == len({r.remote_inv_id for r in records})
+    for device in body.Devices:
+        days = [x.Timestamp for x in device.Data]
+        assert days == sorted(days)

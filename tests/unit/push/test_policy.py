@@ -12,6 +12,7 @@ from uploader.push.policy import (
     Decision,
     Pause,
     Retry,
+    Split,
     backoff_s,
     decide,
 )
@@ -19,10 +20,12 @@ from uploader.registry.answers import (
     Accepted,
     Answer,
     Denied,
+    Malformed,
     Refused,
     Throttled,
     Unavailable,
 )
+from uploader.registry.issues import Issue
 
 RETRY = RetrySettings(base_s=1.0, cap_s=30.0)
 REFUSED = Refused(422, "Unprocessable Entity", [])
@@ -45,6 +48,8 @@ def half() -> float:
         (Unavailable("HTTP 500"), 3, 10, 0, Retry(4.0, "HTTP 500")),
         (Unavailable("timeout"), 10, 10, 0, Retry(15.0, "timeout")),  # the cap, jittered
         (Unavailable("reset"), 5000, 10, 0, Retry(15.0, "reset")),
+        (Malformed(200, "HTTP 200: <html>"), 3, 10, 0, Retry(4.0, "HTTP 200: <html>")),
+        (Malformed(302, "HTTP 302: to x"), 0, 10, 0, Retry(0.5, "HTTP 302: to x")),
         (Denied(401, "401: token"), 1, 10, 0, Pause("401: token")),
         (Denied(403, "403: forbidden"), 4, 10, 0, Pause("403: forbidden")),
         (Denied(404, "404: no such path"), 1, 10, 0, Pause("404: no such path")),
@@ -53,7 +58,7 @@ def half() -> float:
         (REFUSED, 1, 10, 0, Bisect()),
         (REFUSED, 1, 2, 0, Bisect()),
         (REFUSED, 1, 1, 0, DeadLetter(whole=True)),
-        (Refused(400, None, ["bad"]), 1, 1, 1, DeadLetter(whole=False)),
+        (Refused(400, None, [Issue('"bad"', message="bad")]), 1, 1, 1, DeadLetter(whole=False)),
     ],
 )
 def test_decision_table(
@@ -61,6 +66,36 @@ def test_decision_table(
 ) -> None:
     """Each meaning of an answer maps to exactly one action, with its delay."""
     decision = decide(answer, attempt=attempt, records=records, named=named, retry=RETRY, rand=half)
+    assert decision == expected
+
+
+OTHER = Refused(400, "Bad Request", [Issue('"other"', message="other")])
+
+
+@pytest.mark.parametrize(
+    ("answer", "records", "split", "expected"),
+    [
+        # Both halves refused as their batch was: at the first level that may be one bad
+        # record in each half, so halve on; at the second level in a row it is the batch's.
+        (REFUSED, 8, Split(REFUSED, REFUSED, alike=0), Bisect()),
+        (REFUSED, 8, Split(REFUSED, REFUSED, alike=1), DeadLetter(whole=True)),
+        (REFUSED, 8, Split(REFUSED, REFUSED, alike=5), DeadLetter(whole=True)),
+        # The other half was accepted, or refused differently: the records are to be found.
+        (REFUSED, 8, Split(REFUSED, Accepted(200, b"{}"), alike=1), Bisect()),
+        (REFUSED, 8, Split(REFUSED, OTHER, alike=1), Bisect()),
+        (REFUSED, 8, Split(OTHER, REFUSED, alike=1), Bisect()),
+        (REFUSED, 8, Split(REFUSED, Unavailable("HTTP 503"), alike=1), Bisect()),
+        (REFUSED, 1, Split(REFUSED, Accepted(200, b"{}")), DeadLetter(whole=True)),
+        # A half whose answer is not a refusal is decided as any answer.
+        (Accepted(200, b"{}"), 8, Split(REFUSED, REFUSED, alike=1), Ack()),
+    ],
+)
+def test_bisection_stops_at_a_refusal_of_the_whole_batch(
+    answer: Answer, records: int, split: Split, expected: Decision
+) -> None:
+    """A half refused exactly as its batch and its sibling, two levels in a row, is the
+    batch's refusal: dead-lettered whole rather than halved down to every record."""
+    decision = decide(answer, attempt=1, records=records, named=0, retry=RETRY, split=split)
     assert decision == expected
 
 

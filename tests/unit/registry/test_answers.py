@@ -4,22 +4,29 @@ from __future__ import annotations
 
 import pytest
 
+from uploader.errors import AuthError, TransientError, TransportError
 from uploader.registry.answers import (
+    DATA_OBJECT,
     DEFAULT_RETRY_AFTER_S,
     DENIED,
+    PROCESS_ID,
+    PROCESS_STATUS,
+    TOKEN,
     Accepted,
     Answer,
     Denied,
+    Malformed,
     Refused,
     RegistryResponse,
+    Shape,
     Throttled,
     Unavailable,
     classify,
-    error_line,
     parse_retry_after,
     process_id,
+    unanswered,
 )
-from uploader.registry.wire import ErrorItem
+from uploader.registry.issues import Issue
 
 NOW = 784_111_777.0  # Sun, 06 Nov 1994 08:49:37 GMT, the RFC's example date
 ERRORS = b'{"Errors":[{"Code":"Rule","Message":"too big","Field":"Devices[0].Data[1]"}]}'
@@ -44,7 +51,7 @@ def answer(status: int, body: bytes = b"{}", retry_after_s: float | None = None)
         (405, None, Denied(405, f"405: {DENIED[405]}")),
         (500, None, Unavailable("HTTP 500")),
         (503, 30.0, Unavailable("HTTP 503")),
-        (302, None, Unavailable("HTTP 302")),
+        (302, None, Malformed(302, "HTTP 302: a redirect to None (not followed)")),
         (418, None, Unavailable("HTTP 418")),
     ],
 )  # fmt: skip
@@ -59,14 +66,58 @@ def test_statuses_are_classified_once(
 def test_a_refusal_keeps_the_registry_errors(status: int) -> None:
     """400/413/422 are refusals that carry the registry's error items."""
     refused = answer(status, ERRORS)
+    raw = '{"Code":"Rule","Message":"too big","Field":"Devices[0].Data[1]"}'
     assert refused == Refused(
-        status, None, [ErrorItem(Code="Rule", Message="too big", Field="Devices[0].Data[1]")]
+        status, None, [Issue(raw, field="Devices[0].Data[1]", code="Rule", message="too big")]
     )
 
 
 def test_a_refusal_that_is_not_json_keeps_its_first_bytes() -> None:
     """A refusal without the registry's envelope says what it was, as text."""
     assert answer(400, b"<html>Bad Request</html>") == Refused(400, "<html>Bad Request</html>", [])
+
+
+@pytest.mark.parametrize(
+    ("shape", "body", "accepted"),
+    [
+        (PROCESS_ID, b'{"Data":{"ProcessId":42},"StatusCode":200}', True),
+        (PROCESS_ID, b'{"Data":{}}', False),
+        (PROCESS_ID, b'{"Data":null}', False),
+        (PROCESS_ID, b'{"Data":{"ProcessId":"42"}}', False),
+        (PROCESS_ID, b"<html>portal</html>", False),
+        (PROCESS_ID, b"", False),
+        (DATA_OBJECT, b'{"Data":{}}', True),
+        (DATA_OBJECT, b'{"Data":{"ProcessId":7}}', True),
+        (DATA_OBJECT, b'{"Data":[]}', False),
+        (DATA_OBJECT, b"{}", False),
+        (TOKEN, b'{"Data":{"AccessToken":"a","ExpiresIn":60}}', True),
+        (TOKEN, b'{"Data":{"ExpiresIn":60}}', False),
+        (TOKEN, b'{"Data":null,"Message":"ok"}', False),
+        (PROCESS_STATUS, b'{"Data":{"ProcessId":1,"Status":"Done"}}', False),
+    ],
+)
+def test_a_2xx_counts_only_in_the_expected_shape(shape: Shape, body: bytes, accepted: bool) -> None:
+    """With the endpoint's shape a 2xx is Accepted only when its envelope has that `Data`; else
+    it is Malformed, quoting the status and the body's first bytes."""
+    meaning = classify(RegistryResponse(200, body, None, 0.0), shape)
+    if accepted:
+        assert meaning == Accepted(200, body)
+    else:
+        assert isinstance(meaning, Malformed)
+        assert meaning.reason.startswith("HTTP 200: not the registry's answer: ")
+        assert repr(body[:10].decode())[1:-1] in meaning.reason
+
+
+def test_redirects_and_oversized_answers_are_malformed() -> None:
+    """A redirect names its target; an answer over the cap says so, whatever its status."""
+    moved = RegistryResponse(307, b"", None, 0.0, location="https://portal.example/login")
+    assert classify(moved) == Malformed(
+        307, "HTTP 307: a redirect to https://portal.example/login (not followed)"
+    )
+    huge = RegistryResponse(200, b"x" * 10, None, 0.0, oversized=1_048_576)
+    assert classify(huge, PROCESS_ID) == Malformed(
+        200, "HTTP 200: an answer over 1,048,576 bytes, not read on"
+    )
 
 
 def test_the_process_id_of_an_accepted_batch() -> None:
@@ -78,9 +129,10 @@ def test_the_process_id_of_an_accepted_batch() -> None:
 
 def test_error_lines_read_like_local_violations() -> None:
     """A registry error prints as `Field.Path: message`."""
-    assert error_line(ErrorItem(Message="too big", Field="Devices[0]")) == "Devices[0]: too big"
-    assert error_line(ErrorItem(Code="X")) == "X"
-    assert error_line("plain") == "plain"
+    assert Issue("{}", field="Devices[0]", message="too big").line == "Devices[0]: too big"
+    assert Issue('{"Code":"X"}', code="X").line == "X"
+    assert Issue('"plain"', message="plain").line == "plain"
+    assert Issue("[1,2]").line == "[1,2]"
 
 
 @pytest.mark.parametrize(
@@ -105,3 +157,13 @@ def test_error_lines_read_like_local_violations() -> None:
 def test_parse_retry_after(value: str | None, expected: float | None) -> None:
     """Retry-After is delay-seconds or an HTTP date; anything else is None."""
     assert parse_retry_after(value, NOW) == expected
+
+
+def test_a_call_that_raised_has_a_meaning_too() -> None:
+    """Refused credentials at the token endpoint are Denied; no token or no answer Unavailable."""
+    refused = AuthError("account a: the registry refused its credentials (400)", status=400)
+    assert unanswered(refused) == Denied(400, str(refused))
+    assert unanswered(TransientError("token endpoint answered 500")) == Unavailable(
+        "token endpoint answered 500"
+    )
+    assert unanswered(TransportError("POST /x: reset")) == Unavailable("POST /x: reset")

@@ -39,6 +39,7 @@ from uploader.queue.types import (
     LedgerRow,
     QueuedRecord,
     Refused,
+    Requeued,
     Returned,
 )
 
@@ -145,9 +146,11 @@ class RedisQueue(Queue):
                 live = await self._run("reject", *args)
         return bool(live)
 
-    async def _requeue_batch(self, batch_id: str, now: float, dead_at: int, reason: str) -> int:
-        requeued: int = await self._run("requeue_batch", batch_id, text(now), dead_at, reason)
-        return requeued
+    async def _requeue_batch(
+        self, batch_id: str, now: float, dead_at: int, reason: str
+    ) -> Requeued:
+        requeued, dead = await self._run("requeue_batch", batch_id, text(now), dead_at, reason)
+        return Requeued(int(requeued), int(dead))
 
     # -- dead letters ----------------------------------------------------------------------
 

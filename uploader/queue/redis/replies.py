@@ -49,13 +49,15 @@ def dead_letter(row: list[Any]) -> DeadLetter:
 def account_counts(rows: list[list[Any]]) -> dict[str, AccountCounts]:
     """The counts script's rows, by account name."""
     per: dict[str, AccountCounts] = {}
-    for name, sent, pending, leased, dead, oldest, flags in rows:
+    for name, sent, pending, leased, dead, oldest, flags, delayed, due in rows:
         counts = AccountCounts(
             pending=int(pending),
             leased=int(leased),
             sent=int(sent),
             dead=int(dead),
             oldest_pending_at=_float(oldest),
+            delayed=int(delayed),
+            next_due_at=_float(due),
         )
         for bits, count in zip(flags[::2], flags[1::2], strict=True):
             flag_counts(int(bits), int(count), counts.flagged)

@@ -515,12 +515,12 @@ return 1
 
 -- requeue_batch --
 -- ARGV: prefix, batch id, now, the failure that makes a record dead (its count), the reason
--- it is dead. Returns how many are pending.
+-- it is dead. Returns {how many are pending, how many dead}.
 local batch, now, dead_at, reason = ARGV[2], ARGV[3], tonumber(ARGV[4]), ARGV[5]
 local ledger = key('batch', batch)
 local b = redis.call('HMGET', ledger, 'a', 'items', 'rq')
 if not b[1] or b[3] then
-    return 0
+    return {0, 0}
 end
 redis.call('HSET', ledger, 'rq', 1)
 local account, requeued, dead = b[1], 0, 0
@@ -536,7 +536,7 @@ for rid, version in string.gmatch(b[2], '%[(%d+),(%d+)%]') do
     end
 end
 redis.call('HINCRBY', P .. ':sent', account, int(-(requeued + dead)))  -- never '-0'
-return requeued
+return {requeued, dead}
 
 -- dead_rows --
 -- ARGV: prefix, now, then per row: account (optional), source, raw, reason.
@@ -627,23 +627,26 @@ return n
 
 -- counts --
 -- ARGV: prefix, now. Returns {dead letters without an account, rows}, a row being
--- {account, sent, pending, leased, dead, oldest pending first_enqueued_at, {flags, count...}}.
+-- {account, sent, pending, leased, dead, oldest pending first_enqueued_at, {flags, count...},
+-- delayed, when the first delayed is due}.
 reap(ARGV[2])
 local rows, by_name, dead_total = {}, {}, 0
 for i, account in ipairs(redis.call('SUNION', P .. ':accounts', P .. ':letters:accounts')) do
-    local pending = redis.call('ZCARD', key('pending', account))
+    local pending, delayed = redis.call('ZCARD', key('pending', account)), 0
     local oldest = redis.call('ZRANGE', key('oldest', account), 0, 0)[1] or false
     for _, id in ipairs(redis.call('ZRANGE', key('held', account), 0, -1)) do
-        pending = pending + redis.call('HLEN', key('lease', id))
+        delayed = delayed + redis.call('HLEN', key('lease', id))
         local first = redis.call('HGET', key('leaseinfo', id), 'o')
         if not oldest or tonumber(first) < tonumber(oldest) then
             oldest = first
         end
     end
+    local due = redis.call('ZRANGE', key('held', account), 0, 0, 'WITHSCORES')[2] or false
     local dead = redis.call('ZCARD', key('dead', account))
     dead_total = dead_total + dead
     local sent = redis.call('HGET', P .. ':sent', account) or 0
-    rows[i] = {account, sent, pending, 0, dead, oldest, redis.call('HGETALL', key('flags', account))}
+    local flags = redis.call('HGETALL', key('flags', account))
+    rows[i] = {account, sent, pending, 0, dead, oldest, flags, delayed, due}
     by_name[account] = rows[i]
 end
 for _, id in ipairs(redis.call('ZRANGE', P .. ':live', 0, -1)) do

@@ -37,6 +37,7 @@ from uploader.queue.types import (
     LeaseChange,
     LedgerRow,
     QueuedRecord,
+    Requeued,
 )
 
 __all__ = ["InMemoryQueue", "SQLiteQueue"]
@@ -150,7 +151,9 @@ class SQLiteQueue(Queue):
     ) -> bool:
         return await self._call(self._store.records.change_lease, claim, records, change)
 
-    async def _requeue_batch(self, batch_id: str, now: float, dead_at: int, reason: str) -> int:
+    async def _requeue_batch(
+        self, batch_id: str, now: float, dead_at: int, reason: str
+    ) -> Requeued:
         records = self._store.records
         return await self._call(records.requeue_batch, batch_id, now, dead_at, reason)
 

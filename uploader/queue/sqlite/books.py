@@ -106,10 +106,11 @@ class Books:
             counts = per[names[account_id]]
             counts.pending += count
             counts.oldest_pending_at = earliest(counts.oldest_pending_at, oldest)
-        for account_id, released, count, oldest in self.db.execute(Q["count_leases"], (now,)):
+        for account_id, released, count, oldest, due in self.db.execute(Q["count_leases"], (now,)):
             counts = per[names[account_id]]
-            if released:
-                counts.pending += count
+            if released:  # a delayed release (reaped above once due)
+                counts.delayed += count
+                counts.next_due_at = due
                 counts.oldest_pending_at = earliest(counts.oldest_pending_at, oldest)
             else:
                 counts.leased += count

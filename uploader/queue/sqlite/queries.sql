@@ -242,8 +242,8 @@ WHERE l.released = 1 GROUP BY l.account
 SELECT account, count(*), min(first_enqueued_at) FROM pending GROUP BY account
 
 -- count_leases --
-SELECT account, released, sum(n), min(oldest) FROM leases WHERE until > ? OR released = 1
-GROUP BY account, released
+SELECT account, released, sum(n), min(oldest), min(until) FROM leases
+WHERE until > ? OR released = 1 GROUP BY account, released
 
 -- count_sent --
 SELECT id, name, sent FROM accounts

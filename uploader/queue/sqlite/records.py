@@ -28,6 +28,7 @@ from uploader.queue.types import (
     LedgerEntry,
     QueuedRecord,
     Refused,
+    Requeued,
     Returned,
 )
 
@@ -168,12 +169,12 @@ class Records:
         self.conn.unpend(account_id, records)
         return False
 
-    def requeue_batch(self, batch_id: str, now: float, dead_at: int, reason: str) -> int:
+    def requeue_batch(self, batch_id: str, now: float, dead_at: int, reason: str) -> Requeued:
         """A Failed batch's records pending again, once; dead at their `dead_at`-th failure."""
         with self.conn.tx():
             row = self.db.execute(Q["ledger_take"], (batch_id,)).fetchall()
             if not row:
-                return 0
+                return Requeued(0, 0)
             account_id, blob = row[0]
             name = self.conn.names.get(account_id) or self.conn.one("account_name", (account_id,))
             requeued = dead = 0
@@ -188,4 +189,4 @@ class Records:
                     self.db.execute(Q["record_failed"], (record_id,))
                     requeued += 1
             self.db.execute(Q["sent_add"], (-(requeued + dead), account_id))
-        return requeued
+        return Requeued(requeued, dead)

@@ -16,6 +16,7 @@ string_encoder = msgspec.json.Encoder(decimal_format="string")
 number_encoder = msgspec.json.Encoder(decimal_format="number")
 
 any_envelope = msgspec.json.Decoder(Envelope[Any])
+object_envelope = msgspec.json.Decoder(Envelope[dict[str, Any]])
 process_id_envelope = msgspec.json.Decoder(Envelope[ProcessIdData])
 process_status_envelope = msgspec.json.Decoder(Envelope[ProcessStatus])
 token_envelope = msgspec.json.Decoder(Envelope[Token])

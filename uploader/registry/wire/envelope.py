@@ -13,9 +13,10 @@ class ErrorItem(msgspec.Struct, kw_only=True, omit_defaults=False):
     """One error of an envelope's `Errors` list.
 
     The registry's own error object is undocumented (its "Getting Started" page could not
-    be read), so every field is optional and unknown fields are ignored: a client decodes
-    whatever shape arrives. The simulator always fills `Code` and `Message`, and `Field`
-    with a path such as `Devices[0].Data[3].Timestamp`.
+    be read), so every field is optional and unknown fields are ignored. The simulator always
+    fills `Code` and `Message`, and `Field` with a path such as `Devices[0].Data[3].Timestamp`.
+    A refusal's errors are read by `uploader.registry.issues`, which keeps each item verbatim
+    whatever its shape (the registry answers `ErrorCode`, `ErrorMessage`, `PropertyName`).
     """
 
     Code: str | None = None
