@@ -94,11 +94,19 @@ def test_queue_gauges_show_depth_and_the_oldest_pending_age() -> None:
     metrics = Metrics(["acme", "beta"])
     metrics.refresh_queue(
         {
-            "acme": {"pending": 4, "leased": 1, "sent": 9, "dead": 2, "oldest_pending_at": 1.0},
+            "acme": {
+                "pending": 4,
+                "delayed": 3,
+                "leased": 1,
+                "sent": 9,
+                "dead": 2,
+                "oldest_pending_at": 1.0,
+            },
             "beta": {"pending": 0, "oldest_pending_at": None},
         }
     )
     assert value(metrics, "uploader_queue_records", account="acme", state="pending") == 4
+    assert value(metrics, "uploader_queue_records", account="acme", state="delayed") == 3
     assert value(metrics, "uploader_queue_records", account="acme", state="dead") == 2
     age = value(metrics, "uploader_queue_oldest_pending_age_seconds", account="acme")
     assert age is not None

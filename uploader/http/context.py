@@ -70,6 +70,7 @@ def queue_gauges(
     return {
         account: {
             "pending": c.pending,
+            "delayed": c.delayed,
             "leased": c.leased,
             "sent": c.sent,
             "dead": c.dead,

@@ -28,7 +28,7 @@ from uploader.registry.limiter import Key, KeyedLimiter
 LATENCY_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0)
 # Seconds. Limiter waits and Retry-After run up to the IP policy's 300 s window.
 WAIT_BUCKETS = (0.001, 0.01, 0.1, 0.5, 1.0, 5.0, 15.0, 30.0, 60.0, 120.0, 300.0, 600.0)
-QUEUE_STATES = ("pending", "leased", "sent", "dead")
+QUEUE_STATES = ("pending", "delayed", "leased", "sent", "dead")
 
 # `*_created` samples (one per counter and histogram child) would double the exposition for
 # nothing a dashboard of this service uses; the switch is process-wide in prometheus-client.

@@ -101,6 +101,7 @@ async def test_a_push_run_shows_in_the_metrics(
     assert sample(text, "uploader_requests_total", '{endpoint="batch",status="200"}') >= 1
     assert sample(text, "uploader_requests_total", '{endpoint="batch",status="429"}') == 1
     assert sample(text, "uploader_queue_records", '{account="acme",state="pending"}') == 0
+    assert sample(text, "uploader_queue_records", '{account="acme",state="delayed"}') == 0
     assert sample(text, "uploader_queue_records", '{account="acme",state="sent"}') == 20
     assert sample(text, "uploader_request_duration_seconds_count", '{endpoint="batch"}') >= 2
     assert sample(text, "uploader_limiter_wait_seconds_count") >= 2
