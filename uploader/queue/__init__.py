@@ -21,6 +21,7 @@ from uploader.queue.types import (
     AccountCounts,
     Claim,
     DeadLetter,
+    DeadlineCounts,
     DeadRow,
     EnqueueResult,
     FlagCounts,
@@ -28,6 +29,8 @@ from uploader.queue.types import (
     LedgerRow,
     QueueCounts,
     QueuedRecord,
+    RecordState,
+    StoredRecord,
 )
 
 if _typing.TYPE_CHECKING:
@@ -40,6 +43,7 @@ __all__ = [
     "Claim",
     "DeadLetter",
     "DeadRow",
+    "DeadlineCounts",
     "EnqueueResult",
     "FlagCounts",
     "InMemoryQueue",
@@ -48,6 +52,8 @@ __all__ = [
     "Queue",
     "QueueCounts",
     "QueuedRecord",
+    "RecordState",
+    "StoredRecord",
     "open_queue",
     "sqlite_path",
 ]
