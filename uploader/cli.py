@@ -30,6 +30,7 @@ COMMANDS = {
     "status": "uploader.commands.status",
     "dead-letter": "uploader.commands.dead_letter",
     "earliest-claim-date": "uploader.commands.earliest_claim_date",
+    "deadline": "uploader.commands.deadline",
 }
 
 EPILOG = """\
