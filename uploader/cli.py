@@ -29,6 +29,7 @@ COMMANDS = {
     "enqueue": "uploader.commands.enqueue",
     "status": "uploader.commands.status",
     "dead-letter": "uploader.commands.dead_letter",
+    "reconcile": "uploader.commands.reconcile",
     "earliest-claim-date": "uploader.commands.earliest_claim_date",
     "deadline": "uploader.commands.deadline",
 }

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import datetime as dt
+import re
 from typing import TypeAlias
 
 from uploader import config
@@ -14,3 +16,16 @@ Subparsers: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
 def settings(args: argparse.Namespace) -> config.Settings:
     """The configuration named by the global `--config` option, env overrides applied."""
     return config.load(getattr(args, "config", None))
+
+
+_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def day(text: str) -> dt.date:
+    """An argparse type: a calendar day written YYYY-MM-DD (argparse names the flag)."""
+    try:
+        if _DAY.fullmatch(text):
+            return dt.date.fromisoformat(text)
+    except ValueError:
+        pass
+    raise argparse.ArgumentTypeError(f"{text!r} is not a date (YYYY-MM-DD)")

@@ -29,6 +29,7 @@ class EndpointSpec:
     confirmed: bool  # the answer carries a ProcessId whose processing is polled
     body: BodyBuilder
     locate: Locator  # the records an error's field path names, or None
+    daily: bool = True  # a record is one day (else a month): what a read-back compares
 
 
 ENDPOINTS: dict[str, EndpointSpec] = {
@@ -41,6 +42,8 @@ ENDPOINTS: dict[str, EndpointSpec] = {
         # The seed's single-device endpoint: it answers `Data: {}`, no ProcessId to poll.
         EndpointSpec("legacy", True, False, False, bodies.legacy_body, bodies.locate_in_data),
         # Monthly data: one inverter's months of one year per request.
-        EndpointSpec("monthly", True, True, True, bodies.monthly_body, bodies.locate_in_months),
+        EndpointSpec(
+            "monthly", True, True, True, bodies.monthly_body, bodies.locate_in_months, False
+        ),
     )
 }
