@@ -25,6 +25,8 @@ COMMANDS = {
     "register-grouped": "uploader.commands.register_grouped",
     "brands": "uploader.commands.brands",
     "devices": "uploader.commands.devices",
+    "request-issuance": "uploader.commands.request_issuance",
+    "applications": "uploader.commands.applications",
     "config": "uploader.commands.config_cmd",
     "enqueue": "uploader.commands.enqueue",
     "status": "uploader.commands.status",

@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
-import os
 import re
-import sys
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,20 +11,12 @@ from typing import Any
 
 import pytest
 
+from tests.acceptance.cli import Run, uploader
 from uploader.registration.template import TEMPLATE
 from uploader.simulator import FakeRegistry, SimOptions
 
 UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 PDF = b"%PDF-1.4\n1 0 obj\n<<>>\nendobj\n%%EOF\n"
-
-
-@dataclass(frozen=True)
-class Run:
-    """What one `uploader` process did."""
-
-    code: int
-    out: str
-    err: str
 
 
 @dataclass(frozen=True)
@@ -39,16 +28,7 @@ class Registry:
 
     async def uploader(self, *argv: str) -> Run:
         """Run `uploader --config uploader.toml ARGV...` in the working directory."""
-        env = {**os.environ, "ACME_TOKEN": "tok-acme"}
-        env.pop("UPLOADER_CONFIG", None)
-        process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "uploader", "--config", "uploader.toml", *argv,
-            cwd=self.workdir, env=env,
-            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-        )  # fmt: skip
-        out, err = await process.communicate()
-        assert process.returncode is not None
-        return Run(process.returncode, out.decode(), err.decode())
+        return await uploader(self.workdir, *argv, env={"ACME_TOKEN": "tok-acme"})
 
     def requests(self) -> int:
         """How many requests the simulator has seen."""
