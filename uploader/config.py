@@ -125,6 +125,7 @@ class RegistrationSettings(Base):
 
     # The registration page's locations; a later version adds BR and MX.
     countries: list[str] = msgspec.field(default_factory=lambda: ["SG", "CN", "VN", "MY", "ID"])
+    journal: str = ""  # what register-grouped did, per payload; "": beside the SQLite queue
 
 
 class ReconcileSettings(Base):

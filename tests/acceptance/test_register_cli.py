@@ -146,3 +146,59 @@ async def test_brands_lists_every_page_and_filters_by_code(registry: Registry) -
     assert one.code == 0, one.err
     assert one.out.split()[0] == "HW21"
     assert len(one.out.splitlines()) == 1
+
+
+def uploads(run: Run) -> int:
+    """ODFs the run uploaded (one `uploaded PATH: ID` line each)."""
+    return sum(line.startswith("uploaded ") for line in run.err.splitlines())
+
+
+async def _applications(registry: Registry) -> list[str]:
+    listed = await registry.uploader("applications", "--json")
+    assert listed.code == 0, listed.err
+    return [a["Id"] for a in json.loads(listed.out)["device_applications"]]
+
+
+async def test_a_registration_retried_after_a_dropped_response_creates_one_application(
+    registry: Registry,
+) -> None:
+    """The POST's answer is lost; the retry reuses the uploaded ODFs and registers once."""
+    name = _write(registry.workdir, _payload(registry.workdir))
+    # brands, the application lookup, two uploads, then the registration: reset unanswered.
+    registry.sim.script("acme", [200, 200, 200, 200, "reset"])
+    lost = await registry.uploader("register-grouped", name, "--account", "acme")
+    assert (lost.code, lost.out) == (1, "")
+    assert uploads(lost) == 2
+    assert "no answer" in lost.err
+    retried = await registry.uploader("register-grouped", name, "--account", "acme")
+    assert retried.code == 0, retried.err
+    application = retried.out.strip()
+    assert UUID.fullmatch(application)
+    assert uploads(retried) == 0  # the journal's file ids went again
+    assert retried.err.count("uploaded before as") == 2
+    assert await _applications(registry) == [application]
+    again = await registry.uploader("register-grouped", name, "--account", "acme")
+    assert (again.code, again.out.strip()) == (0, application)
+    assert "already registered (journal" in again.err
+    forced = await registry.uploader("register-grouped", name, "--account", "acme", "--force")
+    assert forced.code == 0, forced.err
+    assert uploads(forced) == 2
+    assert await _applications(registry) == [application, forced.out.strip()]
+
+
+async def test_an_application_registered_elsewhere_is_found_before_posting(
+    registry: Registry,
+) -> None:
+    """With no journal entry, the account's application with the same inverters is reused."""
+    elsewhere = registry.workdir / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "uploader.toml").write_text((registry.workdir / "uploader.toml").read_text())
+    first = await uploader(elsewhere, "register-grouped", _write(elsewhere, _payload(elsewhere)),
+                           "--account", "acme", env={"ACME_TOKEN": "tok-acme"})  # fmt: skip
+    assert first.code == 0, first.err
+    name = _write(registry.workdir, _payload(registry.workdir))
+    here = await registry.uploader("register-grouped", name, "--account", "acme")
+    assert (here.code, here.out.strip()) == (0, first.out.strip())
+    assert "has exactly these inverters: not registered again" in here.err
+    assert uploads(here) == 0
+    assert await _applications(registry) == [first.out.strip()]
