@@ -127,7 +127,9 @@ async def test_unknown_brand_code_is_refused_before_any_upload(registry: Registr
 async def test_registry_refusal_is_printed_like_local_violations(registry: Registry) -> None:
     """A country our config allows but the registry refuses comes back as Field: message, exit 1."""
     payload = _payload(registry.workdir)
-    payload["CountryCode"] = "BR"
+    payload["CountryCode"] = "BR"  # with coordinates in Brazil, so only the registry objects
+    for device in payload["Devices"]:
+        device |= {"Latitude": -23.55052, "Longitude": -46.633309}
     run = await registry.uploader("register-grouped", _write(registry.workdir, payload),
                                   "--account", "acme")  # fmt: skip
     assert run.code == 1

@@ -29,11 +29,11 @@ from uploader.commands import Subparsers, settings
 from uploader.config import Settings
 from uploader.errors import Rejected, TransportError
 from uploader.queue import sqlite_path
-from uploader.registration import ValidationContext, validate
+from uploader.registration import ValidationContext, advice, validate
 from uploader.registration.fields import as_decimal
 from uploader.registration.journal import Journal, Recorded, Step, content_key
 from uploader.registration.odf import Prepared, odf_problem, prepare
-from uploader.registration.payload import read
+from uploader.registration.payload import read, seed_names
 from uploader.registration.runner import pick_account, print_problems, with_api
 from uploader.registration.schema import json_schema, unknown_fields
 from uploader.registration.template import TEMPLATE
@@ -108,7 +108,7 @@ def _check_and_submit(args: argparse.Namespace, config: Settings) -> int:
     account = pick_account(config, args.account) if args.account else None
     path = Path(args.payload)
     payload = read(path)
-    for warning in unknown_fields(payload):
+    for warning in [*unknown_fields(payload), *advice(payload)]:
         print(f"warning: {warning}", file=sys.stderr)
     prepared, problems = prepare(payload, path.parent)
     countries = frozenset(config.registration.countries)
@@ -197,9 +197,8 @@ class _Submission:
         return file_id
 
     async def _register(self, api: RegistrationApi, key: str, ids: dict[Path, str]) -> int:
-        application = msgspec.convert(
-            self.prepared.with_file_ids(ids), GroupedDeviceApplication, strict=False
-        )
+        payload = seed_names(self.prepared.with_file_ids(ids))
+        application = msgspec.convert(payload, GroupedDeviceApplication, strict=False)
         await self._write(key, "posting")
         try:
             # The registration page writes its numbers as JSON numbers; so do we.
