@@ -724,7 +724,8 @@ return #batches
 
 -- records_between --
 -- ARGV: prefix, account, first day, last day, now, then either 'keys' and claim keys (one
--- inverter's days), or 'scan', an HSCAN cursor of P:ids:<account> and a count. Returns {the
+-- inverter's days), or 'scan', an HSCAN cursor of P:ids:<account>, a count and a MATCH
+-- pattern (a superset of the range's days). Returns {the
 -- next cursor ('0': done; keys: ''), rows}, a row being {id, version, claim key, period,
 -- accumulated, state} for each record found whose day is in the range.
 local account, first, last = ARGV[2], ARGV[3], ARGV[4]
@@ -742,7 +743,7 @@ if ARGV[6] == 'keys' then
         end
     end
 else
-    local reply = redis.call('HSCAN', ids, ARGV[7], 'COUNT', ARGV[8])
+    local reply = redis.call('HSCAN', ids, ARGV[7], 'MATCH', ARGV[9], 'COUNT', ARGV[8])
     after = reply[1]
     for i = 1, #reply[2], 2 do
         local day = string.sub(reply[2][i], -10)
