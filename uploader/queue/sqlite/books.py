@@ -25,6 +25,8 @@ from uploader.queue.types import (
 
 __all__ = ["Books"]
 
+EVERY = "\U0010ffff"  # above every inverter id (SQLite compares their UTF-8 bytes)
+
 
 class Books:
     """Dead letters, ledger rows and counts on an open `Connection`."""
@@ -163,12 +165,11 @@ class Books:
             if account_id is None:
                 return [], None
             after_inverter, _, after_day = cursor.partition("\0")
-            if inverter is None:
-                params = (account_id, *span, after_inverter, after_day, limit)
-                rows = self.db.execute(Q["records_between"], params).fetchall()
-            else:
-                params = (account_id, *span, inverter, after_day, limit)
-                rows = self.db.execute(Q["records_between_inverter"], params).fetchall()
+            if inverter is not None:  # its rows only: from its first, up to itself
+                after_inverter = after_inverter or inverter
+            last_inverter = EVERY if inverter is None else inverter
+            params = (account_id, *span, after_inverter, after_day, limit, last_inverter)
+            rows = self.db.execute(Q["records_between"], params).fetchall()
             live, held = self._leased(account_id)
         page = [_stored(row, live, held) for row in rows]
         if len(rows) < limit:

@@ -330,8 +330,9 @@ SELECT items FROM ledger WHERE account = ? AND process_id IS NOT NULL
   AND (status IS NULL OR status IN ('New', 'Processing'))
 
 -- records_between --
--- A page of an account's records in a day range, in (inverter, day) order after the cursor,
--- with what decides their state: pending, a dead letter, confirmed (leases are the caller's).
+-- A page of an account's records in a day range, in (inverter, day) order after the cursor
+-- and up to inverter ?7 (one inverter: the same as the cursor's), with what decides their
+-- state: pending, a dead letter, confirmed (leases are the caller's).
 SELECT r.id, r.version, r.remote_inv_id, r.day, r.period_kwh, r.accumulated_kwh,
        EXISTS (SELECT 1 FROM pending AS p WHERE p.account = r.account
                AND p.deadline = r.deadline AND p.remote_inv_id = r.remote_inv_id
@@ -339,19 +340,9 @@ SELECT r.id, r.version, r.remote_inv_id, r.day, r.period_kwh, r.accumulated_kwh,
        EXISTS (SELECT 1 FROM dead_letters AS d WHERE d.record_id = r.id),
        r.confirmed = r.version
 FROM records AS r
-WHERE r.account = ?1 AND (r.remote_inv_id, r.day) > (?4, ?5) AND r.day BETWEEN ?2 AND ?3
+WHERE r.account = ?1 AND (r.remote_inv_id, r.day) > (?4, ?5) AND r.remote_inv_id <= ?7
+  AND r.day BETWEEN ?2 AND ?3
 ORDER BY r.remote_inv_id, r.day LIMIT ?6
-
--- records_between_inverter --
-SELECT r.id, r.version, r.remote_inv_id, r.day, r.period_kwh, r.accumulated_kwh,
-       EXISTS (SELECT 1 FROM pending AS p WHERE p.account = r.account
-               AND p.deadline = r.deadline AND p.remote_inv_id = r.remote_inv_id
-               AND p.day = r.day),
-       EXISTS (SELECT 1 FROM dead_letters AS d WHERE d.record_id = r.id),
-       r.confirmed = r.version
-FROM records AS r
-WHERE r.account = ?1 AND r.remote_inv_id = ?4 AND r.day > ?5 AND r.day BETWEEN ?2 AND ?3
-ORDER BY r.day LIMIT ?6
 
 -- account_leases --
 SELECT released, items FROM leases WHERE account = ?
