@@ -9,6 +9,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from uploader.simulator import FakeRegistry
+
+TOKENS = {"ACME_TOKEN": "tok-acme"}  # the environment every test's config names acme's token by
+
 
 @dataclass(frozen=True)
 class Run:
@@ -31,3 +35,20 @@ async def uploader(workdir: Path, *argv: str, env: Mapping[str, str] | None = No
     out, err = await process.communicate()
     assert process.returncode is not None
     return Run(process.returncode, out.decode(), err.decode())
+
+
+@dataclass(frozen=True)
+class Site:
+    """A running simulator and a working directory whose config points at it."""
+
+    sim: FakeRegistry
+    workdir: Path
+
+    async def uploader(self, *argv: str) -> Run:
+        """`uploader ARGV...` in the working directory, with its config and acme's token."""
+        return await uploader(self.workdir, *argv, env=TOKENS)
+
+    def requests(self) -> int:
+        """How many requests the simulator has seen."""
+        total: int = self.sim.state(summary=True)["requests"]["total"]
+        return total

@@ -7,14 +7,13 @@ import datetime as dt
 import json
 import re
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.acceptance.cli import Run, uploader
+from tests.acceptance.cli import Site
 from uploader.registration.template import TEMPLATE
 from uploader.residual_mix import registry_today
 from uploader.simulator import FakeRegistry, RateSpec, SimOptions
@@ -44,33 +43,23 @@ token_env = "ACME_TOKEN"
 """
 
 
-@dataclass(frozen=True)
-class Site:
-    """A running simulator and a working directory whose config points at it."""
+async def enqueue(site: Site, rows: list[tuple[str, dt.date, str]]) -> None:
+    """Queue (inverter, day, production) rows through `uploader enqueue`."""
+    lines = ["RemoteInvId,Timestamp,PeriodProductionInKWh,AccumulatedEnergyInKWh"]
+    lines += [f"{rid},{day},{kwh},{1000 + n}" for n, (rid, day, kwh) in enumerate(rows)]
+    (site.workdir / "records.csv").write_text("\n".join(lines) + "\n")
+    run = await site.uploader("enqueue", "--account", "acme", "records.csv")
+    assert run.code == 0, run.err
 
-    sim: FakeRegistry
-    workdir: Path
 
-    async def uploader(self, *argv: str) -> Run:
-        """`uploader ARGV...` with the site's config and acme's token."""
-        return await uploader(self.workdir, *argv, env={"ACME_TOKEN": "tok-acme"})
-
-    async def enqueue(self, rows: list[tuple[str, dt.date, str]]) -> None:
-        """Queue (inverter, day, production) rows through `uploader enqueue`."""
-        lines = ["RemoteInvId,Timestamp,PeriodProductionInKWh,AccumulatedEnergyInKWh"]
-        lines += [f"{rid},{day},{kwh},{1000 + n}" for n, (rid, day, kwh) in enumerate(rows)]
-        (self.workdir / "records.csv").write_text("\n".join(lines) + "\n")
-        run = await self.uploader("enqueue", "--account", "acme", "records.csv")
-        assert run.code == 0, run.err
-
-    def held(self) -> dict[tuple[str, str], Decimal]:
-        """What the simulator holds for acme: (inverter, day) -> production."""
-        inverters = self.sim.state()["accounts"].get("acme", {}).get("inverters", {})
-        return {
-            (rid, day): Decimal(values["PeriodProductionInKWh"])
-            for rid, days in inverters.items()
-            for day, values in days.items()
-        }
+def held(site: Site) -> dict[tuple[str, str], Decimal]:
+    """What the simulator holds for acme: (inverter, day) -> production."""
+    inverters = site.sim.state()["accounts"].get("acme", {}).get("inverters", {})
+    return {
+        (rid, day): Decimal(values["PeriodProductionInKWh"])
+        for rid, days in inverters.items()
+        for day, values in days.items()
+    }
 
 
 @pytest.fixture
@@ -99,9 +88,9 @@ async def test_reconcile_finds_what_the_registry_lost_and_the_next_drain_sends_i
     """Dropped and altered days are re-queued (--json summary), then delivered exactly again."""
     may = days(dt.date(2024, 5, 1), 5)
     rows = [(rid, day, f"{n}.25") for n, day in enumerate(may) for rid in ("INV-A", "INV-B")]
-    await site.enqueue(rows)
+    await enqueue(site, rows)
     assert (await site.uploader("run", "--drain", "--confirm")).code == 0
-    delivered = site.held()
+    delivered = held(site)
     window = ("--account", "acme", "--from", "2024-05-01", "--to", "2024-05-05")
     clean = await site.uploader("reconcile", *window)
     assert (clean.code, clean.out) == (0, "acme 2024-05-01..2024-05-05 (all inverters): 10 "
@@ -116,7 +105,7 @@ async def test_reconcile_finds_what_the_registry_lost_and_the_next_drain_sends_i
     }  # fmt: skip
     assert (summary["unknown_to_us"], summary["requeued"], summary["from"]) == (0, 3, "2024-05-01")
     assert (await site.uploader("run", "--drain", "--confirm")).code == 0
-    assert site.held() == delivered
+    assert held(site) == delivered
     status = json.loads((await site.uploader("status", "--json")).out)
     assert status["accounts"]["acme"]["sent"] == 10 + 3
 
@@ -161,7 +150,7 @@ async def test_issuance_waits_for_confirmed_records_then_files_once(site: Site) 
     assert registered.code == 0, registered.err
     device = registered.out.strip()
     vintage = days(registry_today() - dt.timedelta(days=20), 3)
-    await site.enqueue([(rid, day, "4.5") for day in vintage for rid in (KEPT, NEW)])
+    await enqueue(site, [(rid, day, "4.5") for day in vintage for rid in (KEPT, NEW)])
     ask = ("request-issuance", "--account", "acme", "--device", device,
            "--from", vintage[0].isoformat(), "--to", vintage[-1].isoformat())  # fmt: skip
     pending = await site.uploader(*ask)
@@ -209,7 +198,7 @@ async def test_force_files_with_records_not_delivered(site: Site) -> None:
     )
     device = registered.out.strip()
     day = registry_today() - dt.timedelta(days=10)
-    await site.enqueue([(KEPT, day, "1")])
+    await enqueue(site, [(KEPT, day, "1")])
     run = await site.uploader("request-issuance", "--account", "acme", "--device", device,
                               "--from", f"{day}", "--to", f"{day}", "--force")  # fmt: skip
     assert run.code == 0, run.err
