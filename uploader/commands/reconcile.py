@@ -1,7 +1,7 @@
 """`uploader reconcile`: read back what the registry holds and send again what it lacks.
 
-Reads the account's days from the registry (Query Generation Data, three months at most a
-call, page by page, through the account's and the IP's limiters) and compares them with
+Reads the account's days from the registry (Query Generation Data, a calendar month a call,
+page by page, through the account's and the IP's limiters) and compares them with
 what the queue delivered: a record the registry lacks, or holds with another value, is
 queued again (the next `uploader run` delivers it); a day the registry holds that the queue
 never had is reported and left alone. Records still pending, leased or dead are not
