@@ -25,11 +25,15 @@ COMMANDS = {
     "register-grouped": "uploader.commands.register_grouped",
     "brands": "uploader.commands.brands",
     "devices": "uploader.commands.devices",
+    "request-issuance": "uploader.commands.request_issuance",
+    "applications": "uploader.commands.applications",
     "config": "uploader.commands.config_cmd",
     "enqueue": "uploader.commands.enqueue",
     "status": "uploader.commands.status",
     "dead-letter": "uploader.commands.dead_letter",
+    "reconcile": "uploader.commands.reconcile",
     "earliest-claim-date": "uploader.commands.earliest_claim_date",
+    "deadline": "uploader.commands.deadline",
 }
 
 EPILOG = """\

@@ -55,6 +55,9 @@ class Paths(Base):
     register_grouped: str = "/public/v2/device-applications/i-rec/grouped"
     application_devices: str = "/public/v2/device-applications/{id}/devices"
     brands: str = "/public/v2/metadata/inverter-brands"
+    applications: str = "/public/v2/device-applications"
+    rec_applications: str = "/public/v2/rec-applications"
+    issuance: str = "/public/v2/rec-applications/grouped-device"
 
 
 class RegistrySettings(Base):
@@ -134,6 +137,15 @@ class RegistrationSettings(Base):
 
     # The registration page's locations; a later version adds BR and MX.
     countries: list[str] = msgspec.field(default_factory=lambda: ["SG", "CN", "VN", "MY", "ID"])
+    journal: str = ""  # what register-grouped did, per payload; "": beside the SQLite queue
+
+
+class ReconcileSettings(Base):
+    """`uploader run`'s scheduled read-back (see `uploader reconcile`); off unless `every`."""
+
+    every: str = ""  # how often, e.g. "24h" (s, m, h, d); "" never
+    days: int = 7  # each pass reads the days before today, this many
+    budget_share: float = 0.1  # at most this share of an account's budget reads back
 
 
 class AccountSettings(Base):
@@ -165,6 +177,7 @@ class Settings(Base):
     server: ServerSettings = msgspec.field(default_factory=ServerSettings)
     log: LogSettings = msgspec.field(default_factory=LogSettings)
     registration: RegistrationSettings = msgspec.field(default_factory=RegistrationSettings)
+    reconcile: ReconcileSettings = msgspec.field(default_factory=ReconcileSettings)
     accounts: list[AccountSettings] = msgspec.field(default_factory=list)
 
     def account(self, account_id: str) -> AccountSettings:
@@ -345,6 +358,7 @@ def _check(settings: Settings, origin: _Origin) -> None:
     ids = [a.id for a in settings.accounts]
     if len(ids) != len(set(ids)):
         raise origin.error("accounts", "an account id is listed twice")
+    _check_reconcile(settings.reconcile, origin)
 
 
 def _check_server(server: ServerSettings, origin: _Origin) -> None:
@@ -356,6 +370,30 @@ def _check_server(server: ServerSettings, origin: _Origin) -> None:
     ):
         if not value > 0:
             raise origin.error(f"server.{key}", f"must be a positive number of {unit}")
+
+
+def _check_reconcile(reconcile: ReconcileSettings, origin: _Origin) -> None:
+    if reconcile.every:
+        try:
+            parse_duration(reconcile.every)
+        except ValueError as exc:
+            raise origin.error("reconcile.every", str(exc)) from None
+    if reconcile.days < 1:
+        raise origin.error("reconcile.days", "must be at least 1")
+    if not 0 < reconcile.budget_share <= 1:
+        raise origin.error("reconcile.budget_share", "must be above 0 and at most 1")
+
+
+_DURATION = re.compile(r"(\d+(?:\.\d+)?)\s*(s|m|h|d)")
+_DURATION_UNITS = {"s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
+
+
+def parse_duration(text: str) -> float:
+    """Seconds of a duration such as `90s`, `30m`, `24h` or `7d`; ValueError otherwise."""
+    match = _DURATION.fullmatch(text.strip())
+    if match is None or float(match[1]) <= 0:
+        raise ValueError(f"{text!r} is not a duration such as '24h' (s, m, h or d)")
+    return float(match[1]) * _DURATION_UNITS[match[2]]
 
 
 def parse_listen(text: str) -> tuple[str, int]:

@@ -3,11 +3,22 @@
 Issuance deadlines fall on 31 May and 30 September. A request made from 1 Jan to 31 May of
 year Y may claim generation from 1 Jan of Y-1; from 1 Jun to 30 Sep, from 1 Jul of Y-1; from
 1 Oct to 31 Dec, from 1 Jan of Y (seed page "Register Grouped Device Application").
+
+The request date is the registry's calendar day. Its pages name no zone; REDEX is in
+Singapore and its pages' example zone is UTC+08:00, so dates "today" are read there.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import time
+
+REGISTRY_ZONE = dt.timezone(dt.timedelta(hours=8))
+
+
+def registry_today(now: float | None = None) -> dt.date:
+    """The registry's calendar day at `now` (seconds since the epoch; default: the clock)."""
+    return dt.datetime.fromtimestamp(time.time() if now is None else now, REGISTRY_ZONE).date()
 
 
 def earliest_claim_date(on: dt.date) -> dt.date:

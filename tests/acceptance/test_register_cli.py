@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
-import os
 import re
-import sys
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 from aiohttp import web
 
+from tests.acceptance.cli import TOKENS, Run, Site, uploader
 from uploader.registration.template import TEMPLATE
 from uploader.simulator import FakeRegistry, SimOptions
 
@@ -22,39 +19,7 @@ UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}
 PDF = b"%PDF-1.4\n1 0 obj\n<<>>\nendobj\n%%EOF\n"
 
 
-@dataclass(frozen=True)
-class Run:
-    """What one `uploader` process did."""
-
-    code: int
-    out: str
-    err: str
-
-
-@dataclass(frozen=True)
-class Registry:
-    """A running simulator and a working directory whose config points at it."""
-
-    sim: FakeRegistry
-    workdir: Path
-
-    async def uploader(self, *argv: str) -> Run:
-        """Run `uploader --config uploader.toml ARGV...` in the working directory."""
-        env = {**os.environ, "ACME_TOKEN": "tok-acme"}
-        env.pop("UPLOADER_CONFIG", None)
-        process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "uploader", "--config", "uploader.toml", *argv,
-            cwd=self.workdir, env=env,
-            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-        )  # fmt: skip
-        out, err = await process.communicate()
-        assert process.returncode is not None
-        return Run(process.returncode, out.decode(), err.decode())
-
-    def requests(self) -> int:
-        """How many requests the simulator has seen."""
-        total: int = self.sim.state(summary=True)["requests"]["total"]
-        return total
+Registry = Site  # the name these tests were written with
 
 
 @pytest.fixture
@@ -148,7 +113,9 @@ async def test_unknown_brand_code_is_refused_before_any_upload(registry: Registr
 async def test_registry_refusal_is_printed_like_local_violations(registry: Registry) -> None:
     """A country our config allows but the registry refuses comes back as Field: message, exit 1."""
     payload = _payload(registry.workdir)
-    payload["CountryCode"] = "BR"
+    payload["CountryCode"] = "BR"  # with coordinates in Brazil, so only the registry objects
+    for device in payload["Devices"]:
+        device |= {"Latitude": -23.55052, "Longitude": -46.633309}
     run = await registry.uploader("register-grouped", _write(registry.workdir, payload),
                                   "--account", "acme")  # fmt: skip
     assert run.code == 1
@@ -213,3 +180,59 @@ async def test_devices_of_an_unexpected_shape_is_an_error_not_a_traceback(
     assert "GET /public/v2/device-applications/A1/devices: unexpected answer" in run.err
     assert expected in run.err
     assert "(expected an envelope whose Data is a list of devices)" in run.err
+
+
+def uploads(run: Run) -> int:
+    """ODFs the run uploaded (one `uploaded PATH: ID` line each)."""
+    return sum(line.startswith("uploaded ") for line in run.err.splitlines())
+
+
+async def _applications(registry: Registry) -> list[str]:
+    listed = await registry.uploader("applications", "--json")
+    assert listed.code == 0, listed.err
+    return [a["Id"] for a in json.loads(listed.out)["device_applications"]]
+
+
+async def test_a_registration_retried_after_a_dropped_response_creates_one_application(
+    registry: Registry,
+) -> None:
+    """The POST's answer is lost; the retry reuses the uploaded ODFs and registers once."""
+    name = _write(registry.workdir, _payload(registry.workdir))
+    # brands, the application lookup, two uploads, then the registration: reset unanswered.
+    registry.sim.script("acme", [200, 200, 200, 200, "reset"])
+    lost = await registry.uploader("register-grouped", name, "--account", "acme")
+    assert (lost.code, lost.out) == (1, "")
+    assert uploads(lost) == 2
+    assert "no answer" in lost.err
+    retried = await registry.uploader("register-grouped", name, "--account", "acme")
+    assert retried.code == 0, retried.err
+    application = retried.out.strip()
+    assert UUID.fullmatch(application)
+    assert uploads(retried) == 0  # the journal's file ids went again
+    assert retried.err.count("uploaded before as") == 2
+    assert await _applications(registry) == [application]
+    again = await registry.uploader("register-grouped", name, "--account", "acme")
+    assert (again.code, again.out.strip()) == (0, application)
+    assert "already registered (journal" in again.err
+    forced = await registry.uploader("register-grouped", name, "--account", "acme", "--force")
+    assert forced.code == 0, forced.err
+    assert uploads(forced) == 2
+    assert await _applications(registry) == [application, forced.out.strip()]
+
+
+async def test_an_application_registered_elsewhere_is_found_before_posting(
+    registry: Registry,
+) -> None:
+    """With no journal entry, the account's application with the same inverters is reused."""
+    elsewhere = registry.workdir / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "uploader.toml").write_text((registry.workdir / "uploader.toml").read_text())
+    first = await uploader(elsewhere, "register-grouped", _write(elsewhere, _payload(elsewhere)),
+                           "--account", "acme", env=TOKENS)  # fmt: skip
+    assert first.code == 0, first.err
+    name = _write(registry.workdir, _payload(registry.workdir))
+    here = await registry.uploader("register-grouped", name, "--account", "acme")
+    assert (here.code, here.out.strip()) == (0, first.out.strip())
+    assert "has exactly these inverters: not registered again" in here.err
+    assert uploads(here) == 0
+    assert await _applications(registry) == [first.out.strip()]

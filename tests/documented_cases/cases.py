@@ -7,8 +7,9 @@ from tests.documented_cases.issuance import ISSUANCE_CASES, IssuanceCase
 from tests.documented_cases.registration import RegistrationCase
 from tests.documented_cases.registration_fields import FIELD_CASES
 from tests.documented_cases.registration_rules import RULE_CASES
+from tests.documented_cases.registration_seed import SEED_CASES
 
-REGISTRATION_CASES: list[RegistrationCase] = [*FIELD_CASES, *RULE_CASES]
+REGISTRATION_CASES: list[RegistrationCase] = [*FIELD_CASES, *RULE_CASES, *SEED_CASES]
 
 __all__ = [
     "DAILY_CASES",

@@ -12,6 +12,7 @@ from tests.documented_cases.registration import (
     EXAMPLE_INVERTER,
     I0,
     I1,
+    IN_COUNTRY,
     OTHER_FILE_ID,
     PAGE,
     RegistrationCase,
@@ -95,15 +96,28 @@ NUMBERS = [
     *(
         fine(f"bound-{path.rpartition('.')[2]}-{value}", path, Decimal(value), f"{PAGE}: {what}")
         for path, value, what in [
-            (LAT, "90", "Latitude in range"),
-            (LAT, "-90", "Latitude in range"),
-            (LAT, "-89.999999", "Latitude decimal(2,6)"),
-            (LON, "180", "Longitude in range"),
-            (LON, "-180", "Longitude in range"),
             (PCT, "0", "0 <= value <= 100"),
             (PCT, "99.999999", "decimal(3,6)"),
             (CAP, "0.001", "decimal(12,3)"),
             (CAP, "250.000", "at most 0.25MW"),
+        ]
+    ),
+    # The ends of the coordinate ranges are in range, but in no supported country: the
+    # example's Singapore refuses them (the ranges' own ends: tests/unit/registration).
+    *(
+        rule(
+            f"bound-{path.rpartition('.')[2]}-{value}-outside-SG",
+            path,
+            Decimal(value),
+            f"{PAGE}: co-ordinates must belong in the country",
+            IN_COUNTRY,
+        )
+        for path, value in [
+            (LAT, "90"),
+            (LAT, "-90"),
+            (LAT, "-89.999999"),
+            (LON, "180"),
+            (LON, "-180"),
         ]
     ),
 ]

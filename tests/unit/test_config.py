@@ -123,3 +123,27 @@ def test_secret_variable_with_the_prefix_is_not_a_setting(tmp_path: Path) -> Non
     assert settings.server.ingest_token_env == "UPLOADER_INGEST_TOKEN"
     with pytest.raises(ConfigError, match="ingest_token: unknown key"):
         config.load(write(tmp_path, ""), env={"UPLOADER_INGEST_TOKEN": "s3cret"})
+
+
+@pytest.mark.parametrize(
+    ("table", "key"),
+    [
+        ({"every": "daily"}, "reconcile.every"),
+        ({"every": "0h"}, "reconcile.every"),
+        ({"days": 0}, "reconcile.days"),
+        ({"budget_share": 0}, "reconcile.budget_share"),
+        ({"budget_share": 1.5}, "reconcile.budget_share"),
+    ],
+)
+def test_bad_reconcile_settings_are_named(table: dict[str, object], key: str) -> None:
+    """A schedule that is no duration, no days or a share outside (0, 1] names its key."""
+    with pytest.raises(ConfigError, match=key):
+        config.from_dict({"reconcile": table})
+
+
+def test_reconcile_is_off_by_default_and_reads_durations() -> None:
+    """No schedule unless `every` is set; durations take s, m, h and d."""
+    assert config.from_dict({}).reconcile.every == ""
+    assert config.from_dict({"reconcile": {"every": "24h"}}).reconcile.days == 7
+    seconds = [config.parse_duration(text) for text in ("90s", "30m", "24h", "1.5d")]
+    assert seconds == [90.0, 1800.0, 86400.0, 129600.0]

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import time
 
 from uploader.observe.metrics import Metrics
 from uploader.push.events import BatchDetails
+from uploader.queue import DeadlineCounts
 from uploader.registry.limiter import KeyedLimiter, Policy
 from uploader.registry.ratespec import RateSpec
 
@@ -142,3 +144,18 @@ def test_render_negotiates_the_exposition_format() -> None:
     assert b'uploader_records_sent_total{account="acme"} 0.0' in body
     _, content_type = metrics.render("application/openmetrics-text; version=1.0.0")
     assert content_type.startswith("application/openmetrics-text")
+
+
+def test_deadline_gauges_show_records_closing_and_past_and_the_soonest() -> None:
+    """Closing and past counts per account; days to the soonest deadline, absent when none."""
+    metrics = Metrics(["acme", "bolt"])
+    today = dt.date(2025, 5, 2)
+    metrics.refresh_deadlines({"acme": DeadlineCounts(3, 1, "2025-05-31")}, today)
+    assert value(metrics, "uploader_queue_deadline_closing_records", account="acme") == 3
+    assert value(metrics, "uploader_queue_deadline_passed_records", account="acme") == 1
+    assert value(metrics, "uploader_queue_deadline_soonest_days", account="acme") == 29
+    assert value(metrics, "uploader_queue_deadline_closing_records", account="bolt") == 0
+    assert value(metrics, "uploader_queue_deadline_soonest_days", account="bolt") is None
+    metrics.refresh_deadlines({}, today)  # everything delivered since
+    assert value(metrics, "uploader_queue_deadline_closing_records", account="acme") == 0
+    assert value(metrics, "uploader_queue_deadline_soonest_days", account="acme") is None

@@ -8,7 +8,12 @@ import datetime as dt
 import pytest
 
 from uploader.cli import main
-from uploader.residual_mix import claim_deadline, earliest_claim_date, is_claimable
+from uploader.residual_mix import (
+    claim_deadline,
+    earliest_claim_date,
+    is_claimable,
+    registry_today,
+)
 
 # The seed page's table: request month -> earliest claimable generation day.
 SEED_TABLE = {
@@ -75,3 +80,31 @@ def test_cli_refuses_an_invalid_date_with_exit_2(
     captured = capsys.readouterr()
     assert captured.out == ""
     assert "--on" in captured.err
+
+
+@pytest.mark.parametrize(
+    ("day", "deadline"),
+    [("2024-01-01", "2025-05-31"), ("2024-06-30", "2025-05-31"), ("2024-07-01", "2025-09-30")],
+)
+def test_deadline_command_prints_the_claim_deadline(
+    capsys: pytest.CaptureFixture[str], day: str, deadline: str
+) -> None:
+    """`deadline --day D` prints the last request date that may claim D, and how far it is."""
+    assert main(["deadline", "--day", day]) == 0
+    captured = capsys.readouterr()
+    assert captured.out == f"{deadline}\n"
+    assert "closed" in captured.err or "closes" in captured.err
+
+
+def test_deadline_command_refuses_a_bad_day(capsys: pytest.CaptureFixture[str]) -> None:
+    """A --day that is not a calendar date exits 2 and names the flag."""
+    assert main(["deadline", "--day", "2024-02-30"]) == 2
+    captured = capsys.readouterr()
+    assert (captured.out, "--day" in captured.err) == ("", True)
+
+
+def test_the_registry_day_is_read_in_utc_plus_8() -> None:
+    """16:00 UTC is already the next day on the registry's calendar; 15:59 is not."""
+    midnight = dt.datetime(2024, 5, 31, 16, 0, tzinfo=dt.UTC).timestamp()
+    assert registry_today(midnight) == dt.date(2024, 6, 1)
+    assert registry_today(midnight - 60) == dt.date(2024, 5, 31)

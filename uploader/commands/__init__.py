@@ -22,11 +22,27 @@ def settings(args: argparse.Namespace) -> config.Settings:
     return config.load(getattr(args, "config", None))
 
 
-def day_option(flag: str, text: str) -> dt.date:
-    """A date option's value, exactly YYYY-MM-DD and a calendar date; ConfigError otherwise."""
+def calendar_day(text: str) -> dt.date | None:
+    """The day `text` names when it is exactly YYYY-MM-DD and a calendar date, else None."""
     if _DAY.fullmatch(text):
         try:
             return dt.date.fromisoformat(text)
         except ValueError:
             pass
-    raise ConfigError(f"{flag}: {text!r} is not a date in the form YYYY-MM-DD")
+    return None
+
+
+def day_option(flag: str, text: str) -> dt.date:
+    """A date option's value, exactly YYYY-MM-DD and a calendar date; ConfigError otherwise."""
+    parsed = calendar_day(text)
+    if parsed is None:
+        raise ConfigError(f"{flag}: {text!r} is not a date in the form YYYY-MM-DD")
+    return parsed
+
+
+def day(text: str) -> dt.date:
+    """An argparse type: a calendar day written YYYY-MM-DD (argparse names the flag)."""
+    parsed = calendar_day(text)
+    if parsed is None:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date (YYYY-MM-DD)")
+    return parsed

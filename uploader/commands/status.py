@@ -16,7 +16,7 @@ import msgspec
 from uploader import commands
 from uploader.commands import Subparsers
 from uploader.config import Settings
-from uploader.observe.status import StatusDocument, render, status_document
+from uploader.observe.status import StatusDocument, read_status, render, status_document
 from uploader.queue import QueueCounts, open_queue, sqlite_path
 
 
@@ -25,7 +25,8 @@ def add_parser(subparsers: Subparsers) -> None:
     parser = subparsers.add_parser(
         "status",
         help="queue counts per account: pending, leased, sent, dead, flagged, oldest pending",
-        description="Show what the queue holds per account and in total.",
+        description="Show what the queue holds per account and in total, and the pending "
+        "records whose residual-mix claim deadline is within 30 days or past.",
     )
     parser.add_argument("--json", action="store_true", help="print the JSON document")
     parser.set_defaults(handler=run)
@@ -49,7 +50,7 @@ async def _document(settings: Settings) -> StatusDocument:
         print(f"no queue file at {missing} yet: nothing was enqueued", file=sys.stderr)
         return status_document(QueueCounts.build({}, 0), settings.account_ids, time.time())
     async with open_queue(settings.queue) as queue:
-        return status_document(await queue.counts(), settings.account_ids, time.time())
+        return await read_status(queue, settings.account_ids, time.time())
 
 
 def _missing_queue_file(url: str) -> Path | None:

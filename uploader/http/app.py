@@ -18,7 +18,9 @@ from aiohttp.typedefs import Handler
 from uploader.errors import QueueError
 from uploader.http.context import SERVICE, Service
 from uploader.http.ingest import post_records
+from uploader.observe.status import DEADLINE_HORIZON_DAYS as HORIZON
 from uploader.observe.status import build_status
+from uploader.residual_mix import registry_today
 
 log = structlog.get_logger("uploader.http")
 
@@ -76,6 +78,8 @@ async def metrics(request: web.Request) -> web.Response:
     service = request.app[SERVICE]
     counts = await service.queue.counts()
     service.refresh_metrics(counts)
+    today = registry_today()
+    service.metrics.refresh_deadlines(await service.queue.deadlines(today, HORIZON), today)
     body, content_type = service.metrics.render(request.headers.get("Accept", ""))
     return web.Response(body=body, headers={"Content-Type": content_type})
 

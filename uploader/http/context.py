@@ -50,6 +50,7 @@ class Service:
         keys: list[Key] = [("ip", "default")]
         for account in sorted(self.settings.account_ids):
             keys += [client.account_key(account, endpoint), ("poll", account)]
+            keys += [("reconcile", account)] if self.settings.reconcile.every else []
         return keys
 
     def refresh_metrics(self, counts: QueueCounts) -> None:

@@ -9,6 +9,8 @@ status, outcome, policy, queue state. Never an inverter.
 
 from __future__ import annotations
 
+import contextlib
+import datetime as dt
 import time
 from collections.abc import Iterable, Mapping
 
@@ -22,6 +24,7 @@ from prometheus_client import (
 from prometheus_client.exposition import choose_encoder
 
 from uploader.push.events import RETRIED, BatchDetails
+from uploader.queue import DeadlineCounts
 from uploader.registry.limiter import Key, KeyedLimiter
 
 # Seconds. Latency: a 3000-record POST is ~50 ms locally and can reach the 30 s timeout.
@@ -134,6 +137,26 @@ class Metrics:
         self.account_paused = Gauge(
             "uploader_account_paused", "1 while the account is paused", ["account"], registry=reg
         )
+        self.deadline_closing = Gauge(
+            "uploader_queue_deadline_closing_records",
+            "Pending records whose residual-mix claim deadline is within the status horizon "
+            "(30 days, today included)",
+            ["account"],
+            registry=reg,
+        )
+        self.deadline_closed = Gauge(
+            "uploader_queue_deadline_passed_records",
+            "Pending records whose claim deadline has passed: they can no longer be issued",
+            ["account"],
+            registry=reg,
+        )
+        self.deadline_days = Gauge(
+            "uploader_queue_deadline_soonest_days",
+            "Days until the soonest claim deadline of an account's pending records (absent "
+            "when none is open)",
+            ["account"],
+            registry=reg,
+        )
 
     def _zero(self) -> None:
         # Series of every configured account exist from the start, so rates and alerts on
@@ -143,6 +166,8 @@ class Metrics:
             self.sent.labels(account)
             self.rate_limited.labels(account)
             self.account_paused.labels(account).set(0)
+            self.deadline_closing.labels(account)
+            self.deadline_closed.labels(account)
             for state in QUEUE_STATES:
                 self.queue_records.labels(account, state)
 
@@ -190,6 +215,20 @@ class Metrics:
                 self.queue_records.labels(account, state).set(counts.get(state) or 0)
             oldest = counts.get("oldest_pending_at")
             self.oldest_pending.labels(account).set(max(0.0, now - oldest) if oldest else 0.0)
+
+    def refresh_deadlines(self, deadlines: Mapping[str, DeadlineCounts], today: dt.date) -> None:
+        """Pending records near or past their claim deadline, per configured account (and any
+        other account the queue knows); `today` on the registry's calendar."""
+        for account in sorted(set(self.accounts) | deadlines.keys()):
+            found = deadlines.get(account) or DeadlineCounts()
+            self.deadline_closing.labels(account).set(found.closing)
+            self.deadline_closed.labels(account).set(found.closed)
+            if found.soonest is None:
+                with contextlib.suppress(KeyError):  # no open deadline: no sample
+                    self.deadline_days.remove(account)
+            else:
+                days = (dt.date.fromisoformat(found.soonest) - today).days
+                self.deadline_days.labels(account).set(days)
 
     def refresh_limiter(self, limiter: KeyedLimiter, keys: Iterable[Key]) -> None:
         """Remaining budget and waiting requests of each rate-policy key."""

@@ -3,28 +3,44 @@
 `uploader status --json` prints it and `GET /v1/status` serves it, in a stable shape:
 
     {"accounts": {"<id>": COUNTS, ...}, "total": COUNTS, "unattributed_dead": N,
-     "generated_at": SECONDS}
+     "generated_at": SECONDS, "deadline_horizon_days": 30}
     COUNTS = {"pending": N, "leased": N, "sent": N, "dead": N,
               "flagged": {"before_claimable": N, "accumulated_falls": N},
               "oldest_pending_at": SECONDS | null, "oldest_pending_age_s": SECONDS | null,
-              "delayed": N, "next_due_at": SECONDS | null}
+              "delayed": N, "next_due_at": SECONDS | null,
+              "deadline": {"closing": N, "closed": N, "soonest": "YYYY-MM-DD" | null}}
 
 Every configured account is listed, with zeros when it has nothing; `sent` counts deliveries.
 `pending` records are claimable now; `delayed` ones wait out a retry delay (a Retry-After or a
 backoff) until `next_due_at` for the first of them. The oldest waiting record, pending or
 delayed, gives `oldest_pending_at`.
+`deadline` is about pending records and their residual-mix claim deadline (the last request
+date that can still claim them, on the registry's calendar): how many close within the
+horizon (today included), how many have closed, and the soonest deadline still open.
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Iterable, Mapping
 
 import msgspec
 
 from uploader.config import Settings
-from uploader.queue import AccountCounts, FlagCounts, Queue, QueueCounts
+from uploader.queue import AccountCounts, DeadlineCounts, FlagCounts, Queue, QueueCounts
+from uploader.residual_mix import registry_today
 
-__all__ = ["StatusCounts", "StatusDocument", "build_status", "render", "status_document"]
+__all__ = [
+    "DEADLINE_HORIZON_DAYS",
+    "StatusCounts",
+    "StatusDocument",
+    "build_status",
+    "read_status",
+    "render",
+    "status_document",
+]
+
+DEADLINE_HORIZON_DAYS = 30  # records whose claim window closes this soon are called out
 
 
 class StatusCounts(msgspec.Struct):
@@ -39,6 +55,7 @@ class StatusCounts(msgspec.Struct):
     oldest_pending_age_s: float | None
     delayed: int = 0
     next_due_at: float | None = None
+    deadline: DeadlineCounts = msgspec.field(default_factory=DeadlineCounts)
 
 
 class StatusDocument(msgspec.Struct):
@@ -48,22 +65,49 @@ class StatusDocument(msgspec.Struct):
     total: StatusCounts
     unattributed_dead: int
     generated_at: float
+    deadline_horizon_days: int = DEADLINE_HORIZON_DAYS
+
+
+async def read_status(queue: Queue, configured: frozenset[str], now: float) -> StatusDocument:
+    """The document of an open queue: its counts and its pending records' deadlines."""
+    counts = await queue.counts()
+    deadlines = await queue.deadlines(registry_today(now), DEADLINE_HORIZON_DAYS)
+    return status_document(counts, configured, now, deadlines)
 
 
 async def build_status(queue: Queue, settings: Settings) -> bytes:
     """The `status --json` document of an open queue, encoded (for `GET /v1/status`)."""
-    counts = await queue.counts()
-    return msgspec.json.encode(status_document(counts, settings.account_ids, time.time()))
+    return msgspec.json.encode(await read_status(queue, settings.account_ids, time.time()))
 
 
-def status_document(counts: QueueCounts, configured: frozenset[str], now: float) -> StatusDocument:
+def status_document(
+    counts: QueueCounts,
+    configured: frozenset[str],
+    now: float,
+    deadlines: Mapping[str, DeadlineCounts] | None = None,
+) -> StatusDocument:
     """Counts of every configured account and of every account the queue knows."""
     names = sorted(configured | counts.accounts.keys())
-    accounts = {name: _status(counts.accounts.get(name) or AccountCounts(), now) for name in names}
-    return StatusDocument(accounts, _status(counts.total, now), counts.unattributed_dead, now)
+    deadlines = deadlines or {}
+    accounts = {
+        name: _status(counts.accounts.get(name) or AccountCounts(), now, deadlines.get(name))
+        for name in names
+    }
+    total = _status(counts.total, now, _total(deadlines.values()))
+    return StatusDocument(accounts, total, counts.unattributed_dead, now)
 
 
-def _status(counts: AccountCounts, now: float) -> StatusCounts:
+def _total(deadlines: Iterable[DeadlineCounts]) -> DeadlineCounts:
+    total = DeadlineCounts()
+    for one in deadlines:
+        total.closing += one.closing
+        total.closed += one.closed
+        if one.soonest is not None and (total.soonest is None or one.soonest < total.soonest):
+            total.soonest = one.soonest
+    return total
+
+
+def _status(counts: AccountCounts, now: float, deadline: DeadlineCounts | None) -> StatusCounts:
     oldest = counts.oldest_pending_at
     return StatusCounts(
         pending=counts.pending,
@@ -75,6 +119,7 @@ def _status(counts: AccountCounts, now: float) -> StatusCounts:
         oldest_pending_age_s=None if oldest is None else round(max(0.0, now - oldest), 3),
         delayed=counts.delayed,
         next_due_at=counts.next_due_at,
+        deadline=deadline or DeadlineCounts(),
     )
 
 
@@ -94,7 +139,22 @@ def render(document: StatusDocument) -> str:
     lines = ["  ".join(_cells(row, widths)) for row in rows]
     if document.unattributed_dead:
         lines.append(f"({document.unattributed_dead:,} dead letters have no account)")
+    lines += [
+        _deadline_line(name, counts.deadline, document.deadline_horizon_days)
+        for name, counts in document.accounts.items()
+        if counts.deadline.closing or counts.deadline.closed
+    ]
     return "\n".join(line.rstrip() for line in lines)
+
+
+def _deadline_line(name: str, deadline: DeadlineCounts, horizon: int) -> str:
+    parts = []
+    if deadline.closing:
+        parts.append(f"{deadline.closing:,} pending record(s) reach their claim deadline within "
+                     f"{horizon} days (soonest {deadline.soonest})")  # fmt: skip
+    if deadline.closed:
+        parts.append(f"{deadline.closed:,} are past it and can no longer be issued")
+    return f"{name}: {'; '.join(parts)}"
 
 
 def _cells(row: tuple[str, ...], widths: list[int]) -> list[str]:

@@ -31,6 +31,7 @@ class EndpointSpec:
     body: BodyBuilder
     locate: Locator  # the records an error's field path names, or None
     answer: Shape  # what a 2xx must be to count as a delivery
+    daily: bool = True  # a record is one day (else a month): what a read-back compares
 
 
 ENDPOINTS: dict[str, EndpointSpec] = {
@@ -50,7 +51,14 @@ ENDPOINTS: dict[str, EndpointSpec] = {
         ),
         # Monthly data: one inverter's months of one year per request.
         EndpointSpec(
-            "monthly", True, True, True, bodies.monthly_body, bodies.locate_in_months, PROCESS_ID
+            "monthly",
+            True,
+            True,
+            True,
+            bodies.monthly_body,
+            bodies.locate_in_months,
+            PROCESS_ID,
+            daily=False,
         ),
     )
 }

@@ -20,6 +20,7 @@ from uploader.errors import QueueError
 from uploader.push.confirm import StatusPoller
 from uploader.push.endpoints import ENDPOINTS
 from uploader.push.events import BatchDetails, Hook, Stats
+from uploader.push.reconcile import Reconciler
 from uploader.push.worker import AccountWorker
 from uploader.queue.base import Queue
 from uploader.registry.client import RegistryClient
@@ -108,6 +109,9 @@ class Uploader:
             for a, w in self.workers.items()
         ]
         tasks.append(asyncio.create_task(self._housekeeping(), name="housekeeping"))
+        if self.settings.reconcile.every:  # off by default
+            reconciler = Reconciler(self.settings, self.queue, self.client)
+            tasks.append(asyncio.create_task(reconciler.run(self.stopping), name="reconcile"))
         if self._confirming:
             tasks += [
                 asyncio.create_task(p.run(self.stopping), name=f"confirm-{a}")

@@ -21,6 +21,7 @@ from uploader.queue.types import (
     AccountCounts,
     Claim,
     DeadLetter,
+    DeadlineCounts,
     DeadRow,
     EnqueueResult,
     FlagCounts,
@@ -28,7 +29,9 @@ from uploader.queue.types import (
     LedgerRow,
     QueueCounts,
     QueuedRecord,
+    RecordState,
     Requeued,
+    StoredRecord,
 )
 
 if _typing.TYPE_CHECKING:
@@ -41,6 +44,7 @@ __all__ = [
     "Claim",
     "DeadLetter",
     "DeadRow",
+    "DeadlineCounts",
     "EnqueueResult",
     "FlagCounts",
     "InMemoryQueue",
@@ -49,7 +53,9 @@ __all__ = [
     "Queue",
     "QueueCounts",
     "QueuedRecord",
+    "RecordState",
     "Requeued",
+    "StoredRecord",
     "open_queue",
     "sqlite_path",
 ]

@@ -43,6 +43,7 @@ from typing import TYPE_CHECKING, Self
 import msgspec
 
 from uploader.errors import QueueError
+from uploader.queue.delivery import DeliveryBooks
 from uploader.queue.types import (
     AccountCounts,
     Claim,
@@ -88,6 +89,7 @@ __all__ = [
     "deadline_of_text",
 ]
 
+CONFIRMED = "Success"  # the processing status that confirms a batch's records
 FAILURES_TO_DEAD = 2  # Failed reports of a record's batches that make it a dead letter
 FAILED_TWICE = "the registry reported the processing of this record's batch Failed twice"
 DAY_CACHE = 100_000  # days whose text and deadline key an enqueue remembers
@@ -110,10 +112,11 @@ def claim_key(record: QueuedRecord) -> tuple[int, str, str]:
     return (deadline_of_text(record.day), record.remote_inv_id, record.day)
 
 
-class Queue(abc.ABC):
+class Queue(DeliveryBooks):
     """The durable queue: async, and an async context manager that opens and closes it.
 
-    `clock` gives wall-clock seconds (injectable for tests).
+    `clock` gives wall-clock seconds (injectable for tests). The delivery reads (reconcile,
+    issuance, deadlines) are stated in `delivery`.
     """
 
     def __init__(self, *, clock: Callable[[], float] = time.time) -> None:
@@ -275,8 +278,9 @@ class Queue(abc.ABC):
         return await self._ledger_awaiting(account, limit)
 
     async def set_ledger_status(self, batch_id: str, status: str) -> None:
-        """Record the processing status the registry reported for a batch."""
-        await self._set_ledger_status(batch_id, status, self._clock())
+        """Record the processing status the registry reported for a batch; `Success`
+        confirms each of its records whose value is still the one the batch carried."""
+        await self._set_ledger_status(batch_id, status, self._clock(), status == CONFIRMED)
 
     async def requeue_batch(self, batch_id: str) -> Requeued:
         """The batch's processing Failed: its records pending again (dead on a further failure).
@@ -346,8 +350,11 @@ class Queue(abc.ABC):
         """See `ledger_awaiting_status` (`limit` > 0)."""
 
     @abc.abstractmethod
-    async def _set_ledger_status(self, batch_id: str, status: str, now: float) -> None:
-        """Store the status, at `now`, if the row exists."""
+    async def _set_ledger_status(
+        self, batch_id: str, status: str, now: float, confirms: bool
+    ) -> None:
+        """Store the status, at `now`, if the row exists; with `confirms`, mark its records
+        whose version is still the carried one confirmed."""
 
     @abc.abstractmethod
     async def _requeue_batch(

@@ -3,7 +3,7 @@ those its rules hand to a backend's storage (enqueue rows, lease changes)."""
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import Literal, NamedTuple
 
 import msgspec
 
@@ -14,6 +14,7 @@ __all__ = [
     "Claim",
     "DeadLetter",
     "DeadRow",
+    "DeadlineCounts",
     "Delivered",
     "EnqueueResult",
     "EnqueueRow",
@@ -24,9 +25,11 @@ __all__ = [
     "LedgerRow",
     "QueueCounts",
     "QueuedRecord",
+    "RecordState",
     "Refused",
     "Requeued",
     "Returned",
+    "StoredRecord",
     "earliest",
     "flag_counts",
 ]
@@ -81,6 +84,32 @@ class EnqueueResult(msgspec.Struct, frozen=True):
 
     changed: int
     unchanged: int
+
+
+RecordState = Literal["pending", "leased", "dead", "sent", "confirmed"]
+"""Where a stored record's current value stands: queued (`pending`, also while a delayed
+release holds it), in a live claim (`leased`), refused (`dead`), or delivered: `sent`, and
+`confirmed` once the registry reported its batch's processing `Success`."""
+
+
+class StoredRecord(msgspec.Struct, frozen=True, gc=False):
+    """A stored record of a day range, as `Queue.records_between` reads it."""
+
+    id: int
+    version: int
+    remote_inv_id: str
+    day: str  # "YYYY-MM-DD"
+    period_kwh: str  # canonical decimal text
+    accumulated_kwh: str
+    state: RecordState
+
+
+class DeadlineCounts(msgspec.Struct):
+    """An account's pending records by residual-mix claim deadline (`Queue.deadlines`)."""
+
+    closing: int = 0  # whose claim window closes within the horizon asked for, today included
+    closed: int = 0  # whose window has closed: they can no longer become certificates
+    soonest: str | None = None  # the soonest deadline not passed yet, "YYYY-MM-DD"
 
 
 class DeadRow(msgspec.Struct, frozen=True, kw_only=True):

@@ -8,6 +8,6 @@ same rules; `tests/documented_cases/` holds both to the documented verdicts.
 """
 
 from uploader.registration.model import ValidationContext, Violation
-from uploader.registration.validate import validate
+from uploader.registration.validate import advice, validate
 
-__all__ = ["ValidationContext", "Violation", "validate"]
+__all__ = ["ValidationContext", "Violation", "advice", "validate"]

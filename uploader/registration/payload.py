@@ -18,6 +18,7 @@ import msgspec
 from uploader.errors import ConfigError
 
 COMMENT_KEY = "//"
+REPLACED, REPLACED_LATER = "ReplacedRemoteInvId", "ReplacedByRemoteInvId"  # seed's, later pages'
 _decoder = msgspec.json.Decoder(Any, float_hook=Decimal)
 _BYTE = re.compile(r"\(byte (\d+)\)")
 
@@ -58,3 +59,22 @@ def _position(data: bytes, exc: msgspec.DecodeError) -> tuple[int, int]:
     line = before.count(b"\n") + 1
     column = len(before[before.rfind(b"\n") + 1 :].decode("utf-8", "replace")) + 1
     return line, column
+
+
+def seed_names(payload: Any) -> Any:
+    """The payload with each inverter's `ReplacedByRemoteInvId` sent as the seed page's
+    `ReplacedRemoteInvId` (the validator has made sure that two given agree)."""
+    devices = [
+        {**device, "Inverters": [_seed_named(i) for i in device["Inverters"]]}
+        for device in payload["Devices"]
+    ]
+    return {**payload, "Devices": devices}
+
+
+def _seed_named(inverter: dict[str, Any]) -> dict[str, Any]:
+    if REPLACED_LATER not in inverter:
+        return inverter
+    renamed = {k: v for k, v in inverter.items() if k != REPLACED_LATER}
+    if renamed.get(REPLACED) is None:
+        renamed[REPLACED] = inverter[REPLACED_LATER]
+    return renamed

@@ -7,9 +7,11 @@ the registry's operators (and to a case-insensitive store), and refusing them co
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Iterator, Sequence
 from decimal import Decimal
 
+from uploader.registration.fields import Fields
 from uploader.registration.model import (
     MAX_INVERTERS,
     MAX_TOTAL_KW,
@@ -17,6 +19,7 @@ from uploader.registration.model import (
     InverterView,
     Violation,
 )
+from uploader.registration.places import BOUNDS, PROVINCES, province_code
 
 
 def _rule(path: str, field: str, message: str) -> Violation:
@@ -80,10 +83,15 @@ def group_size(inverters: Sequence[InverterView]) -> Iterator[Violation]:
 
 
 def replacements(inverters: Sequence[InverterView]) -> Iterator[Violation]:
-    """ReplacedRemoteInvId / ReplacedByRemoteInvId name another inverter of the request."""
+    """ReplacedRemoteInvId (the seed's name) or ReplacedByRemoteInvId (the later pages') names
+    another inverter of the request; given both, they name the same one."""
     ids = {i.remote_inv_id.casefold() for i in inverters if i.remote_inv_id is not None}
     for inverter in inverters:
         own = (inverter.remote_inv_id or "").casefold()
+        seed, later = inverter.replaced, inverter.replaced_by
+        if seed is not None and later is not None and seed.casefold() != later.casefold():
+            message = f"names another inverter than ReplacedRemoteInvId ({seed}); give one"
+            yield _rule(inverter.path, "ReplacedByRemoteInvId", message)
         for field, other in (
             ("ReplacedRemoteInvId", inverter.replaced),
             ("ReplacedByRemoteInvId", inverter.replaced_by),
@@ -128,3 +136,51 @@ def _not_future(
 ) -> Iterator[Violation]:
     if day > today:
         yield _rule(inverter.path, field, f"in the future (today is {today.isoformat()})")
+
+
+# -- the seed's rules on one field, given what the group declares ---------------------------
+
+_ENGLISH = re.compile(r"[\x20-\x7e]*")  # printable ASCII: our reading of "in English"
+_INSTALLATION = re.compile(r"[^-]+(?:-[^-]+)*-[^-]+-(\d{6})")  # {Company}-{Province}-{000001}
+
+
+def english(f: Fields, key: str, value: str | None) -> None:
+    """Text the page says "must be in English": letters, digits, spaces and punctuation of
+    printable ASCII (accents, other scripts and control characters are refused)."""
+    if value is None or _ENGLISH.fullmatch(value):
+        return
+    other = next(c for c in value if not _ENGLISH.fullmatch(c))
+    f.report(key, f"must be in English (printable ASCII); {other!r} is not")
+
+
+def installation_name(f: Fields, value: str | None) -> None:
+    """`{Company}-{Province}-{a 6-digit counter from 000001}`, the page's format."""
+    if value is None or len(value) > 255:
+        return
+    match = _INSTALLATION.fullmatch(value)
+    if match is None or int(match[1]) == 0:
+        example = "SouthEastAsiaSolarDeveloper-Singapore-000001"
+        f.report("InstallationName", f"must be Company-Province-NNNNNN from 000001 ({example})")
+
+
+def province(f: Fields, country: str | None, value: str | None) -> None:
+    """Countries with a province code list write `Province` as one of its codes."""
+    if country is None or value is None or country not in PROVINCES:
+        return
+    if province_code(country, value) is None:
+        codes = ", ".join(sorted(PROVINCES[country])[:4])
+        f.report("Province", f"{value!r} is no {country} province code (ISO 3166-2: {codes}, ...; "
+                             f"written AH or {country}-AH style)")  # fmt: skip
+
+
+def in_country(f: Fields, country: str | None, lat: Decimal | None, lon: Decimal | None) -> None:
+    """Coordinates inside the declared country's coarse bounds (`places.BOUNDS`); values
+    outside their own documented range are reported by that rule alone."""
+    bounds = BOUNDS.get(country or "")
+    if bounds is None:
+        return
+    south, north, west, east = bounds
+    if lat is not None and -90 <= lat <= 90 and not south <= lat <= north:
+        f.report("Latitude", f"{lat} is not in {country} (its bounds: {south} to {north})")
+    if lon is not None and -180 <= lon <= 180 and not west <= lon <= east:
+        f.report("Longitude", f"{lon} is not in {country} (its bounds: {west} to {east})")

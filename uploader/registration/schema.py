@@ -12,7 +12,7 @@ from typing import Any
 
 import msgspec
 
-from uploader.registration.payload import COMMENT_KEY
+from uploader.registration.payload import COMMENT_KEY, REPLACED_LATER
 from uploader.registry.wire.registration import Device, GroupedDeviceApplication, Inverter
 
 ODF_PATH_KEY = "DeclarationFormFile"  # the ODF as a path, uploaded by the command
@@ -25,7 +25,7 @@ def _names(struct: type[msgspec.Struct], *extra: str) -> frozenset[str]:
 
 GROUP_FIELDS = _names(GroupedDeviceApplication)
 DEVICE_FIELDS = _names(Device, ODF_PATH_KEY)
-INVERTER_FIELDS = _names(Inverter)
+INVERTER_FIELDS = _names(Inverter, REPLACED_LATER)
 _COMMENT_SCHEMA = {
     "description": "a comment, ignored (JSON has no comments)",
     "anyOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}],
@@ -43,6 +43,11 @@ def json_schema() -> dict[str, Any]:
     device["properties"][ODF_PATH_KEY] = {
         "type": "string",
         "description": "path of the ODF (a PDF of at most 5 MB), relative to this file",
+    }
+    schema["$defs"]["Inverter"]["properties"][REPLACED_LATER] = {
+        "type": "string",
+        "maxLength": 100,
+        "description": "the later pages' name of ReplacedRemoteInvId (sent as that)",
     }
     device["required"].remove(ODF_ID_KEY)
     device["oneOf"] = [{"required": [ODF_ID_KEY]}, {"required": [ODF_PATH_KEY]}]

@@ -12,7 +12,8 @@ TEMPLATE = """\
     "A grouped device (I-REC, Group Solar Rooftop): devices, each with its inverters.",
     "Every \\"//\\" key is a comment; register-grouped drops them before sending.",
     "At most 500 inverters in all, each at most 250 kW, at most 125 MW in total.",
-    "Dates are YYYY-MM-DD and none may be in the future.",
+    "Dates are YYYY-MM-DD and none may be in the future. GroupedEnglishName in English;",
+    "Province: for CN, VN and MY its ISO 3166-2 code (AH or CN-AH), else its name.",
     "Check it without sending anything: uploader register-grouped FILE --dry-run"
   ],
   "GroupedLocalName": "SEASolar-Singapore-20240516001",
@@ -24,8 +25,10 @@ TEMPLATE = """\
   "Devices": [
     {
       "//": [
-        "InstallationName must match the ODF's appendix table. Latitude/Longitude: at most",
-        "6 decimals, inside the country. FeedInTariff must be the same for every device.",
+        "InstallationName: Company-Province-NNNNNN (from 000001), as on the ODF's appendix",
+        "table. Address in English (printable ASCII). Latitude/Longitude: at most 6 decimals,",
+        "inside the country. FeedInTariff must be the same for every device.",
+        "PercentageRenewable: state it (the registration page gives two defaults, 0 and 100).",
         "DeclarationFormFile: the ODF (searchable PDF, at most 5 MB), relative to this file;",
         "it is uploaded and replaced by its DeclarationFormFileId. An id already uploaded",
         "may be given as DeclarationFormFileId instead."
@@ -59,7 +62,8 @@ TEMPLATE = """\
         {
           "//": [
             "A faulty inverter replaced before registration: its effective period ends,",
-            "and ReplacedByRemoteInvId names its replacement in this same request."
+            "and ReplacedRemoteInvId (the seed page's name; ReplacedByRemoteInvId, the later",
+            "pages' name, is read as it) names its replacement in this same request."
           ],
           "RemoteInvId": "RM1000020003386274015",
           "ElectronicSerialNumber": "PN-778812",
@@ -68,7 +72,7 @@ TEMPLATE = """\
           "InstalledCapacity": 5.5,
           "EffectiveStartDate": "2022-05-13",
           "EffectiveEndDate": "2024-02-01",
-          "ReplacedByRemoteInvId": "RM1000020003386274016"
+          "ReplacedRemoteInvId": "RM1000020003386274016"
         },
         {
           "RemoteInvId": "RM1000020003386274016",

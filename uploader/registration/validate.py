@@ -36,9 +36,9 @@ def validate(payload: object, ctx: ValidationContext) -> list[Violation]:
         return [Violation("$", f"must be a JSON object, not {json_type(payload)}", True)]
     if ctx.file_ids is not None:  # file ids are compared ignoring case
         ctx = dataclasses.replace(ctx, file_ids=frozenset(i.lower() for i in ctx.file_ids))
-    _group(group, ctx)
+    country = _group(group, ctx)
     items = group.array("Devices") or []
-    views = (_device(item, f"Devices[{n}]", ctx, out) for n, item in enumerate(items))
+    views = (_device(item, f"Devices[{n}]", ctx, country, out) for n, item in enumerate(items))
     devices = [device for device in views if device is not None]
     inverters = [inverter for device in devices for inverter in device.inverters]
     out.extend(rules.feed_in_tariff(devices))
@@ -59,17 +59,20 @@ def _fields(node: object, path: str, out: list[Violation]) -> Fields | None:
     return None
 
 
-def _group(f: Fields, ctx: ValidationContext) -> None:
+def _group(f: Fields, ctx: ValidationContext) -> str | None:
+    """Reads the group's fields; returns its country when it is a supported one."""
     f.text("GroupedLocalName", 255)
-    f.text("GroupedEnglishName", 255)
+    rules.english(f, "GroupedEnglishName", f.text("GroupedEnglishName", 255))
     country = f.text("CountryCode", 2)
     if country is not None and len(country) <= 2 and country not in ctx.countries:
         f.report("CountryCode", f"{country} is not supported ({', '.join(sorted(ctx.countries))})")
-    f.text("Province", 20)
+        country = None
+    rules.province(f, country, f.text("Province", 20))
     timezone = f.text("Timezone", 64, required=False)
     if timezone is not None and not _is_utc_offset(timezone):
         f.report("Timezone", f"must be an offset like UTC+08:00, not {timezone!r}")
     f.choice("GenerationDataFrequency", FREQUENCIES)
+    return country
 
 
 def _is_utc_offset(text: str) -> bool:
@@ -78,16 +81,17 @@ def _is_utc_offset(text: str) -> bool:
 
 
 def _device(
-    node: object, path: str, ctx: ValidationContext, out: list[Violation]
+    node: object, path: str, ctx: ValidationContext, country: str | None, out: list[Violation]
 ) -> DeviceView | None:
     f = _fields(node, path, out)
     if f is None:
         return None
-    f.text("InstallationName", 255)
-    f.text("Address", 255)
+    rules.installation_name(f, f.text("InstallationName", 255))
+    rules.english(f, "Address", f.text("Address", 255))
     f.text("PostalCode", 100)
-    f.decimal("Latitude", Decimal(-90), Decimal(90), (2, 6), required=True)
-    f.decimal("Longitude", Decimal(-180), Decimal(180), (3, 6), required=True)
+    latitude = f.decimal("Latitude", Decimal(-90), Decimal(90), (2, 6), required=True)
+    longitude = f.decimal("Longitude", Decimal(-180), Decimal(180), (3, 6), required=True)
+    rules.in_country(f, country, latitude, longitude)
     grid = _device_dates(f, ctx)
     f.boolean("Domestic")
     feed_in_tariff = f.boolean("FeedInTariff", required=False)
@@ -107,6 +111,9 @@ def _device_dates(f: Fields, ctx: ValidationContext) -> dt.date | None:
     if grid is not None and grid > ctx.today:
         f.report("GridConnectionDate", f"in the future (today is {ctx.today.isoformat()})")
     start = f.date("OwnersDeclarationStartDate")
+    if start is not None and start > ctx.today:
+        message = f"OwnersDeclarationStartDate {start} is in the future (today is {ctx.today}): "
+        f.report("OwnersDeclarationStartDate", message + "it must be on or before a request")
     end = f.date("OwnersDeclarationEndDate", required=False)
     if start is not None and end is not None and end <= start:
         f.report("OwnersDeclarationEndDate", f"must be after OwnersDeclarationStartDate ({start})")
@@ -152,3 +159,17 @@ def _capacity(f: Fields) -> Decimal | None:
     if capacity is not None and capacity == 0:
         f.report("InstalledCapacity", "must be greater than 0")
     return capacity
+
+
+def advice(payload: object) -> list[Violation]:
+    """What is allowed but probably not meant: each device without PercentageRenewable (the
+    registration page gives it two defaults, 0 in its type line and 100 in its text)."""
+    devices = payload.get("Devices") if isinstance(payload, Mapping) else None
+    if not isinstance(devices, list):
+        return []
+    message = "not given: the registration page's defaults differ (0 or 100); state it"
+    return [
+        Violation(f"Devices[{n}].PercentageRenewable", message, malformed=False)
+        for n, device in enumerate(devices)
+        if isinstance(device, Mapping) and device.get("PercentageRenewable") is None
+    ]

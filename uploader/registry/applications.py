@@ -1,9 +1,10 @@
-"""Registration's calls to the registry for one account, through the shared client.
+"""Applications' calls to the registry for one account, through the shared client:
+registration (documents, brands, devices), the application lists, and issuance requests.
 
 Requests go through `RegistryClient.call`, so they pass the same limiter and token
 provider as the push path. A 429 is retried (the client has already made the account wait
-its Retry-After); nothing else is: a registration POST that timed out may have been
-processed, and sending it twice would file two applications.
+its Retry-After); nothing else is: a registration or issuance POST that timed out may have
+been processed, and sending it twice could file two applications.
 """
 
 from __future__ import annotations
@@ -26,8 +27,22 @@ from uploader.registry.answers import (
 )
 from uploader.registry.client import RegistryClient
 from uploader.registry.issues import said
-from uploader.registry.wire import Brand, DeviceWithInverters, Envelope
-from uploader.registry.wire.codec import brands_envelope, devices_envelope, id_envelope
+from uploader.registry.wire import (
+    Brand,
+    DeviceApplication,
+    DeviceWithInverters,
+    Envelope,
+    IssuanceRequest,
+    RecApplication,
+)
+from uploader.registry.wire.codec import (
+    brands_envelope,
+    device_applications_envelope,
+    devices_envelope,
+    id_envelope,
+    rec_applications_envelope,
+    string_encoder,
+)
 
 T = TypeVar("T")
 ATTEMPTS_ON_429 = 3
@@ -129,6 +144,31 @@ class RegistrationApi:
         path = self._paths.register_grouped
         response = await self._call("POST", path, body=body, endpoint="register_grouped")
         return self._created(response, "registration")
+
+    async def device_applications(self) -> list[DeviceApplication]:
+        """The account's grouped-device applications, every page."""
+        params = {"ItemsPerPage": str(self._page_size)}
+        path = self._paths.applications
+        return await self._pages("applications", path, device_applications_envelope, params)
+
+    async def rec_applications(
+        self, status: str | None = None, device_id: str | None = None
+    ) -> list[RecApplication]:
+        """The account's REC (issuance) applications, of one status or device if asked."""
+        params = {"ItemsPerPage": str(self._page_size)}
+        params |= ({"Status": status} if status else {}) | (
+            {"DeviceIds": device_id} if device_id else {}
+        )
+        path = self._paths.rec_applications
+        return await self._pages("rec_applications", path, rec_applications_envelope, params)
+
+    async def request_issuance(self, request: IssuanceRequest) -> tuple[str, str | None]:
+        """File a REC application for a grouped device's vintage: its id, and the registry's
+        `Message` (a warning when part of the vintage is past the residual-mix deadline).
+        Rejected (with the answer's status) when the registry refuses it."""
+        body = string_encoder.encode(request)
+        response = await self._call("POST", self._paths.issuance, body=body, endpoint="issuance")
+        return self._created(response, "issuance request"), said(response.body)[0]
 
     def _created(self, response: RegistryResponse, what: str) -> str:
         answer = classify(response)

@@ -38,15 +38,20 @@ ResponseHook = Callable[[str, int | None, float], None]
 
 
 def limiter_from_settings(settings: Settings) -> KeyedLimiter:
-    """The limiter of `[limits]`: per-account operation policy, per-IP global policy, polls."""
+    """The limiter of `[limits]`: per-account operation policy, per-IP global policy, and the
+    shares of an account's budget that status polls and scheduled read-backs may use."""
     limits = settings.limits
     account = RateSpec.parse(limits.account)
-    poll_limit = max(1, int(account.limit * limits.status_poll_share))
+
+    def share(fraction: float) -> Policy:
+        return Policy(RateSpec(max(1, int(account.limit * fraction)), account.window_s), "any")
+
     return KeyedLimiter(
         {
             "account": Policy(account, limits.account_counts),
             "ip": Policy(RateSpec.parse(limits.ip), "any"),
-            "poll": Policy(RateSpec(poll_limit, account.window_s), "any"),
+            "poll": share(limits.status_poll_share),
+            "reconcile": share(settings.reconcile.budget_share),
         }
     )
 

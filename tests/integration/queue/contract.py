@@ -8,8 +8,9 @@ one more entry of `BACKENDS` in this directory's conftest.
 from __future__ import annotations
 
 from tests.integration.queue.contract_books import BooksContract
+from tests.integration.queue.contract_delivery import DeliveryContract
 from tests.integration.queue.contract_flow import FlowContract
 
 
-class QueueContract(FlowContract, BooksContract):
+class QueueContract(FlowContract, BooksContract, DeliveryContract):
     """Every backend passes these."""

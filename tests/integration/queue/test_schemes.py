@@ -51,6 +51,7 @@ def test_the_configuration_loads_no_queue_backend() -> None:
     )  # fmt: skip
     assert child.stdout.split() == [
         "['uploader.queue.base',",
+        "'uploader.queue.delivery',",
         "'uploader.queue.schemes',",
         "'uploader.queue.types']",
     ], child.stderr

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime as dt
 import sqlite3
 from pathlib import Path
 
@@ -17,6 +18,7 @@ from uploader.queue.base import deadline_of_text
 from uploader.queue.leases import LocalLeases
 from uploader.queue.redis import RedisQueue
 from uploader.queue.sqlite import SQLiteQueue
+from uploader.queue.sqlite.connection import SCHEMA_VERSION
 from uploader.testing import InMemoryQueue
 
 
@@ -121,7 +123,8 @@ async def test_a_local_queue_says_it_has_no_accounts_to_share(tmp_path: Path) ->
 async def test_a_schema_1_file_is_migrated_with_its_pending_and_leased_records(
     tmp_path: Path,
 ) -> None:
-    """Opening a schema 1 file rewrites it to schema 2; leased records are pending again."""
+    """Opening a schema 1 file rewrites it to the current schema; leased records are pending
+    again."""
     path, clock = tmp_path / "q.db", FakeClock()
     _write_schema_1_file(path, now=clock())
     async with SQLiteQueue(path, clock=clock) as queue:
@@ -143,7 +146,28 @@ async def test_a_schema_1_file_is_migrated_with_its_pending_and_leased_records(
         await queue.enqueue([rec("INV1", period="9")])  # the trigger of schema 2 works
         assert (await queue.counts()).accounts["acme"].pending == 1
     with contextlib.closing(sqlite3.connect(path)) as db:
-        assert db.execute("PRAGMA user_version").fetchone()[0] == 2
+        assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+
+
+async def test_a_schema_2_file_learns_what_its_ledger_confirmed(tmp_path: Path) -> None:
+    """Opening a schema 2 file adds the confirmed versions, read from its ledger's Success rows."""
+    path = tmp_path / "q.db"
+    async with SQLiteQueue(path) as queue:
+        await queue.enqueue([rec("INV1"), rec("INV2")])
+        held = await queue.claim("acme", 10, LEASE_S)
+        assert held is not None
+        await queue.ack(held, held.records[:1], entry("b1", held, process_id=1))
+        await queue.ack(held, held.records[1:], entry("b2", held, process_id=2))
+        await queue.set_ledger_status("b1", "Success")
+    with contextlib.closing(sqlite3.connect(path)) as db:  # back to schema 2
+        db.executescript("ALTER TABLE records DROP COLUMN confirmed; PRAGMA user_version = 2;")
+    async with SQLiteQueue(path) as queue:
+        day = dt.date(2024, 5, 1)
+        states = [(r.remote_inv_id, r.state) async for rows in
+                  queue.records_between("acme", day, day) for r in rows]  # fmt: skip
+        assert states == [("INV1", "confirmed"), ("INV2", "sent")]
+    with contextlib.closing(sqlite3.connect(path)) as db:
+        assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 3
 
 
 def _write_schema_1_file(path: Path, now: float) -> None:

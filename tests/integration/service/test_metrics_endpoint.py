@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator
 import pytest
 
 from tests.integration.service.conftest import REGISTRY_TOKENS, TOKEN, Running, ServiceFactory
+from uploader.residual_mix import claim_deadline, registry_today
 from uploader.simulator import FakeRegistry, SimOptions
 
 DAY = (dt.date.today() - dt.timedelta(days=3)).isoformat()
@@ -30,6 +31,9 @@ SERIES = [
     "uploader_limiter_waiting",
     "uploader_request_duration_seconds",
     "uploader_accounts_paused",
+    "uploader_queue_deadline_closing_records",
+    "uploader_queue_deadline_passed_records",
+    "uploader_queue_deadline_soonest_days",
 ]
 
 
@@ -88,6 +92,9 @@ async def test_a_push_run_shows_in_the_metrics(
         assert response.status == 202
     before = await scrape(running)
     assert sample(before, "uploader_queue_records", '{account="acme",state="pending"}') == 20
+    to_deadline = (claim_deadline(dt.date.fromisoformat(DAY)) - registry_today()).days
+    assert sample(before, "uploader_queue_deadline_soonest_days", '{account="acme"}') == to_deadline
+    assert sample(before, "uploader_queue_deadline_passed_records", '{account="acme"}') == 0
     sim.script("acme", [429], retry_after_s=1)
     assert await running.service.uploader.run(drain=True) == 0
     text = await scrape(running)
@@ -105,3 +112,4 @@ async def test_a_push_run_shows_in_the_metrics(
     assert sample(text, "uploader_queue_records", '{account="acme",state="sent"}') == 20
     assert sample(text, "uploader_request_duration_seconds_count", '{endpoint="batch"}') >= 2
     assert sample(text, "uploader_limiter_wait_seconds_count") >= 2
+    assert 'uploader_queue_deadline_soonest_days{account="acme"}' not in text  # none pending

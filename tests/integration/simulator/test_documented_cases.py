@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from typing import Any
 
 import pytest
 
@@ -50,7 +51,18 @@ def _naming(body: bytes, file_id: str) -> bytes:
     return _SEED_FILE.sub(lambda m: (file_id.upper() if m[0].isupper() else file_id).encode(), body)
 
 
-@pytest.mark.parametrize("case", REGISTRATION_CASES, ids=_named)
+def _on_the_simulator(cases: list[RegistrationCase]) -> list[Any]:
+    """Each case; one whose rule the simulator does not check yet must fail there, until
+    the simulator follows it (then the strict mark fails, and the case is unmarked)."""
+    return [
+        pytest.param(case, id=case.name, marks=pytest.mark.xfail(
+            strict=True, reason=f"the simulator does not check yet: {case.simulator}"))
+        if case.simulator else pytest.param(case, id=case.name)
+        for case in cases
+    ]  # fmt: skip
+
+
+@pytest.mark.parametrize("case", _on_the_simulator(REGISTRATION_CASES))
 async def test_registration_case_on_the_simulator(api: Api, case: RegistrationCase) -> None:
     """The simulator answers a registration with the documented status, naming its fields."""
     body = _naming(case.body(), await file_id(api))

@@ -46,6 +46,7 @@ def test_a_payload_that_is_not_an_object_is_malformed() -> None:
 def test_countries_are_configurable(payload: dict[str, Any]) -> None:
     """A country added to the context's list (a later page adds BR) is accepted."""
     payload["CountryCode"] = "BR"
+    payload["Devices"][0] |= {"Latitude": Decimal("-23.55052"), "Longitude": Decimal("-46.633309")}
     ctx = ValidationContext(today=TODAY, countries=frozenset({"SG", "BR"}))
     assert validate(payload, ctx) == []
     assert [v.field for v in validate(payload, ValidationContext(today=TODAY))] == ["CountryCode"]
@@ -57,7 +58,7 @@ def test_violation_prints_as_field_colon_message() -> None:
 
 
 def test_package_exports_exactly_the_validator_interface() -> None:
-    """uploader.registration exports Violation, ValidationContext and validate, nothing else."""
+    """uploader.registration exports Violation, ValidationContext, validate and advice."""
     import uploader.registration as package
 
-    assert package.__all__ == ["ValidationContext", "Violation", "validate"]
+    assert package.__all__ == ["ValidationContext", "Violation", "advice", "validate"]

@@ -17,13 +17,15 @@ made: it needs redis-py.
 
 from __future__ import annotations
 
+import datetime as dt
 import time
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, Self
 
 import msgspec
 
-from uploader.queue.base import Queue
+from uploader.queue.base import Queue, deadline_key
+from uploader.queue.delivery import PAGE
 from uploader.queue.redis import replies
 from uploader.queue.redis.connection import CHUNK, RedisConnection, optional, text
 from uploader.queue.redis.leases import RedisLeases
@@ -41,6 +43,7 @@ from uploader.queue.types import (
     Refused,
     Requeued,
     Returned,
+    StoredRecord,
 )
 
 __all__ = ["RedisQueue"]
@@ -49,6 +52,9 @@ __all__ = ["RedisQueue"]
 # for every other replica.
 DELETE_CHUNK = 1000
 
+# Claim keys a records_between scan looks at per call, for a page of PAGE records: the
+# server matches them against the range's days itself, so most are passed over cheaply.
+SCAN_COUNT = 2000
 encode = msgspec.json.Encoder().encode
 pack = msgspec.msgpack.Encoder().encode
 
@@ -195,11 +201,71 @@ class RedisQueue(Queue):
         found = await self._run("ledger_awaiting", account, limit)
         return [replies.ledger_row(account, row) for row in found]
 
-    async def _set_ledger_status(self, batch_id: str, status: str, now: float) -> None:
-        await self._run("ledger_status", batch_id, status, text(now))
+    async def _set_ledger_status(
+        self, batch_id: str, status: str, now: float, confirms: bool
+    ) -> None:
+        await self._run("ledger_status", batch_id, status, text(now), int(confirms))
 
     async def _prune_ledger(self, older_than: float) -> int:
         return await self._run_chunked("prune_ledger", text(older_than))
+
+    # -- delivery read back ----------------------------------------------------------------
+
+    async def _records_between(
+        self,
+        account: str,
+        first: str,
+        last: str,
+        inverter: str | None,
+        cursor: str,
+        limit: int,
+        now: float,
+    ) -> tuple[list[StoredRecord], str | None]:
+        head = (account, first, last, text(now))
+        if inverter is None:  # the account's records: a scan of its claim keys, whose days
+            # share the range's common prefix (matched by the server, at C speed)
+            match = "*\0" + _common_prefix(first, last) + "*"
+            scan = (cursor or "0", SCAN_COUNT * limit // PAGE, match)
+            after, rows = await self._run("records_between", *head, "scan", *scan)
+            found = [replies.stored_record(row) for row in rows]
+            return found, None if after == b"0" else after.decode()
+        # One inverter: its claim keys are known, day by day.
+        start = dt.date.fromisoformat(cursor or first)
+        end = min(dt.date.fromisoformat(last), start + dt.timedelta(days=limit - 1))
+        ckeys = [claim_key_of(inverter, start + dt.timedelta(days=n))
+                 for n in range((end - start).days + 1)]  # fmt: skip
+        _, rows = await self._run("records_between", *head, "keys", *ckeys)
+        found = [replies.stored_record(row) for row in rows]
+        return found, None if end.isoformat() >= last else (end + dt.timedelta(days=1)).isoformat()
+
+    async def _requeue(self, account: str, refs: list[tuple[int, int]], now: float) -> int:
+        requeued = 0
+        for start in range(0, len(refs), CHUNK):
+            args = [n for ref in refs[start : start + CHUNK] for n in ref]
+            requeued += await self._run("requeue", account, text(now), *args)
+        return requeued
+
+    async def _awaiting_items(self, account: str) -> list[tuple[int, int]]:
+        found: list[bytes] = await self._run("awaiting_items", account)
+        return [pair for items in found for pair in replies.decode_pairs(items)]
+
+    async def _deadlines(self, today: int, cutoff: int) -> dict[str, tuple[int, int, int | None]]:
+        found = await self._run("deadlines", f"{today:08d}", f"{cutoff + 1:08d}")
+        return {
+            name.decode(): (int(closing), int(closed), None if soonest is None else int(soonest))
+            for name, closing, closed, soonest in found
+        }
+
+
+def _common_prefix(a: str, b: str) -> str:
+    """The characters two texts start with alike (no glob character in a date)."""
+    n = next((i for i, (x, y) in enumerate(zip(a, b, strict=False)) if x != y), min(len(a), len(b)))
+    return a[:n]
+
+
+def claim_key_of(inverter: str, day: dt.date) -> str:
+    """The claim key a record of `inverter` on `day` is stored under (see the script)."""
+    return f"{deadline_key(day):08d}\0{inverter}\0{day.isoformat()}"
 
 
 def _by_account(rows: Iterable[EnqueueRow]) -> dict[str, list[EnqueueRow]]:

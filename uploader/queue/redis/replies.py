@@ -9,12 +9,29 @@ from typing import Any
 
 import msgspec
 
-from uploader.queue.types import AccountCounts, DeadLetter, LedgerRow, QueuedRecord, flag_counts
+from uploader.queue.types import (
+    AccountCounts,
+    DeadLetter,
+    LedgerRow,
+    QueuedRecord,
+    RecordState,
+    StoredRecord,
+    flag_counts,
+)
 
-__all__ = ["account_counts", "dead_letter", "decode_records", "ledger_row"]
+__all__ = [
+    "account_counts",
+    "dead_letter",
+    "decode_pairs",
+    "decode_records",
+    "ledger_row",
+    "stored_record",
+]
 
 # A claim comes back as one JSON array of QueuedRecords (the scripts join the stored forms).
 decode_records = msgspec.json.Decoder(list[QueuedRecord]).decode
+# A ledger row's items: [[id, version], ...].
+decode_pairs = msgspec.json.Decoder(list[tuple[int, int]]).decode
 
 
 def _str(value: bytes | None) -> str | None:
@@ -78,4 +95,19 @@ def ledger_row(account: str, row: list[Any]) -> LedgerRow:
         endpoint.decode(),
         _str(state),
         _float(state_at),
+    )
+
+
+def stored_record(row: list[Any]) -> StoredRecord:
+    """A record of records_between's rows: id, version, claim key, values, state."""
+    rid, version, claim_key, period, accumulated, state = row
+    _, inverter, day = claim_key.decode().split("\0")
+    return StoredRecord(
+        int(rid),
+        int(version),
+        inverter,
+        day,
+        period.decode(),
+        accumulated.decode(),
+        msgspec.convert(state.decode(), RecordState),
     )

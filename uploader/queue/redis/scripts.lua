@@ -21,7 +21,7 @@
 --                   ledger rows with a ProcessId and no final status, oldest (then first) first
 --   P:dead:<a>      ZSET dead letter id -> id (list_dead of one account)
 --   P:record:<id>   HASH k claim key, p period, q accumulated, f flags, s source, t first
---                   enqueued, v version, x failures
+--                   enqueued, v version, x failures, c the version the registry confirmed
 --   P:lease:<id>    HASH record id -> the record as the claim handed it out
 --   P:leaseinfo:<id> HASH a account, o oldest first_enqueued_at (delayed releases only)
 --   P:live          ZSET lease id -> until (claims); P:delayed the same for delayed releases
@@ -212,6 +212,26 @@ local function reap(now)
         end
         drop_lease(id, lease[3], account)
     end
+end
+
+-- "id:version" of the records in the account's live claims, and in its delayed releases.
+local function leased_refs(account)
+    local live, held = {}, {}
+    local function add(into, id)
+        for _, json in ipairs(redis.call('HVALS', key('lease', id))) do
+            local rid, version = string.match(json, '^%[(%d+),(%d+),')
+            into[rid .. ':' .. version] = true
+        end
+    end
+    for _, id in ipairs(redis.call('ZRANGE', P .. ':live', 0, -1)) do
+        if redis.call('HGET', key('leaseinfo', id), 'a') == account then
+            add(live, id)
+        end
+    end
+    for _, id in ipairs(redis.call('ZRANGE', key('held', account), 0, -1)) do
+        add(held, id)
+    end
+    return live, held
 end
 
 -- Records out of a claim's lease: their claimed forms, or nil when the lease is gone.
@@ -668,14 +688,22 @@ end
 return rows
 
 -- ledger_status --
--- ARGV: prefix, batch id, status, now.
+-- ARGV: prefix, batch id, status, now, 1 when the status confirms the batch's records.
 local batch, status = ARGV[2], ARGV[3]
 local ledger = key('batch', batch)
-local b = redis.call('HMGET', ledger, 'a', 'pid', 'sa', 'w')
+local b = redis.call('HMGET', ledger, 'a', 'pid', 'sa', 'w', 'items')
 if not b[1] then
     return 0
 end
 redis.call('HSET', ledger, 'st', status, 'sat', ARGV[4])
+if ARGV[5] == '1' then
+    for rid, version in string.gmatch(b[5], '%[(%d+),(%d+)%]') do
+        local rec = key('record', rid)
+        if redis.call('HGET', rec, 'v') == version then
+            redis.call('HSET', rec, 'c', version)
+        end
+    end
+end
 if b[2] and (status == 'New' or status == 'Processing') then
     redis.call('ZADD', key('awaiting', b[1]), b[3], b[4])
 else
@@ -696,3 +724,104 @@ for _, batch in ipairs(batches) do
     redis.call('ZREM', P .. ':batches', batch)
 end
 return #batches
+
+-- records_between --
+-- ARGV: prefix, account, first day, last day, now, then either 'keys' and claim keys (one
+-- inverter's days), or 'scan', an HSCAN cursor of P:ids:<account>, a count and a MATCH
+-- pattern (a superset of the range's days). Returns {the
+-- next cursor ('0': done; keys: ''), rows}, a row being {id, version, claim key, period,
+-- accumulated, state} for each record found whose day is in the range.
+local account, first, last = ARGV[2], ARGV[3], ARGV[4]
+reap(ARGV[5])
+local ids = key('ids', account)
+local found, after = {}, ''
+if ARGV[6] == 'keys' then
+    local ckeys = {}
+    for i = 7, #ARGV do
+        ckeys[#ckeys + 1] = ARGV[i]
+    end
+    for i, rid in ipairs(hmget_all(ids, ckeys)) do
+        if rid then
+            found[#found + 1] = {ckeys[i], rid}
+        end
+    end
+else
+    local reply = redis.call('HSCAN', ids, ARGV[7], 'MATCH', ARGV[9], 'COUNT', ARGV[8])
+    after = reply[1]
+    for i = 1, #reply[2], 2 do
+        local day = string.sub(reply[2][i], -10)
+        if day >= first and day <= last then
+            found[#found + 1] = {reply[2][i], reply[2][i + 1]}
+        end
+    end
+end
+local live, held = leased_refs(account)
+local rows = {}
+for _, entry in ipairs(found) do
+    local ckey, rid = entry[1], entry[2]
+    local r = redis.call('HMGET', key('record', rid), 'v', 'p', 'q', 'c')
+    if r[1] then
+        local ref, state = rid .. ':' .. r[1], 'sent'
+        if held[ref] or pending_of(account, ckey) then
+            state = 'pending'
+        elseif live[ref] then
+            state = 'leased'
+        elseif redis.call('HEXISTS', P .. ':letters:record', rid) == 1 then
+            state = 'dead'
+        elseif r[4] == r[1] then
+            state = 'confirmed'
+        end
+        rows[#rows + 1] = {rid, r[1], ckey, r[2], r[3], state}
+    end
+end
+return {after, rows}
+
+-- requeue --
+-- ARGV: prefix, account, now, then per record: id, version. Pends each record of the account
+-- whose value is still that version and that is neither pending, leased nor dead; drops its
+-- confirmation. Returns how many.
+local account = ARGV[2]
+reap(ARGV[3])
+local live, held = leased_refs(account)
+local ids, requeued = key('ids', account), 0
+for i = 4, #ARGV, 2 do
+    local rid, version = ARGV[i], ARGV[i + 1]
+    local ref, rec = rid .. ':' .. version, key('record', rid)
+    local ckey = redis.call('HGET', rec, 'k')
+    local mine = ckey and redis.call('HGET', ids, ckey) == rid
+    local dead = redis.call('HEXISTS', P .. ':letters:record', rid) == 1
+    if mine and not (live[ref] or held[ref] or dead) and repend_fresh(account, rid, version) == 1 then
+        redis.call('HDEL', rec, 'c')
+        requeued = requeued + 1
+    end
+end
+return requeued
+
+-- awaiting_items --
+-- ARGV: prefix, account. The items ([[id,version],...]) of the account's ledger rows that
+-- await a final status.
+local items = {}
+for i, waiting in ipairs(redis.call('ZRANGE', key('awaiting', ARGV[2]), 0, -1)) do
+    items[i] = redis.call('HGET', key('batch', string.sub(waiting, 17)), 'items')
+end
+return items
+
+-- deadlines --
+-- ARGV: prefix, today, the day after the cutoff (both 8-digit deadline keys: members compare
+-- by their leading deadline). Rows {account, pending closing from today to the cutoff,
+-- pending closed before today, the least deadline from today on (or false)}.
+local today, after = ARGV[2], ARGV[3]
+local rows = {}
+for _, account in ipairs(redis.call('SMEMBERS', P .. ':accounts')) do
+    local pending = key('pending', account)
+    if redis.call('EXISTS', pending) == 1 then
+        local head = redis.call('ZRANGEBYLEX', pending, '[' .. today, '+', 'LIMIT', 0, 1)[1]
+        rows[#rows + 1] = {
+            account,
+            redis.call('ZLEXCOUNT', pending, '[' .. today, '(' .. after),
+            redis.call('ZLEXCOUNT', pending, '-', '(' .. today),
+            head and string.sub(head, 1, 8) or false,
+        }
+    end
+end
+return rows

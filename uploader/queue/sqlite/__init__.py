@@ -38,6 +38,7 @@ from uploader.queue.types import (
     LedgerRow,
     QueuedRecord,
     Requeued,
+    StoredRecord,
 )
 
 __all__ = ["InMemoryQueue", "SQLiteQueue"]
@@ -181,11 +182,37 @@ class SQLiteQueue(Queue):
     async def _ledger_awaiting(self, account: str, limit: int) -> list[LedgerRow]:
         return await self._call(self._store.books.ledger_awaiting, account, limit)
 
-    async def _set_ledger_status(self, batch_id: str, status: str, now: float) -> None:
-        await self._call(self._store.books.set_ledger_status, batch_id, status, now)
+    async def _set_ledger_status(
+        self, batch_id: str, status: str, now: float, confirms: bool
+    ) -> None:
+        await self._call(self._store.books.set_ledger_status, batch_id, status, now, confirms)
 
     async def _prune_ledger(self, older_than: float) -> int:
         return await self._call(self._store.books.prune_ledger, older_than)
+
+    # -- delivery read back ----------------------------------------------------------------
+
+    async def _records_between(
+        self,
+        account: str,
+        first: str,
+        last: str,
+        inverter: str | None,
+        cursor: str,
+        limit: int,
+        now: float,
+    ) -> tuple[list[StoredRecord], str | None]:
+        books, span = self._store.books, (first, last)
+        return await self._call(books.records_between, account, span, inverter, cursor, limit, now)
+
+    async def _requeue(self, account: str, refs: list[tuple[int, int]], now: float) -> int:
+        return await self._call(self._store.records.requeue, account, refs, now)
+
+    async def _awaiting_items(self, account: str) -> list[tuple[int, int]]:
+        return await self._call(self._store.books.awaiting_items, account)
+
+    async def _deadlines(self, today: int, cutoff: int) -> dict[str, tuple[int, int, int | None]]:
+        return await self._call(self._store.books.deadlines, today, cutoff)
 
 
 class InMemoryQueue(SQLiteQueue):

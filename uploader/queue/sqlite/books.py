@@ -7,20 +7,25 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from itertools import starmap
+from typing import Any
 
 import msgspec
 
-from uploader.queue.sqlite.connection import Connection, Q
+from uploader.queue.sqlite.connection import Connection, Q, decode_pairs, decode_records
 from uploader.queue.types import (
     AccountCounts,
     DeadLetter,
     DeadRow,
     LedgerRow,
+    RecordState,
+    StoredRecord,
     earliest,
     flag_counts,
 )
 
 __all__ = ["Books"]
+
+EVERY = "\U0010ffff"  # above every inverter id (SQLite compares their UTF-8 bytes)
 
 
 class Books:
@@ -134,13 +139,78 @@ class Books:
         rows = self.db.execute(Q["ledger_awaiting"], (account_id, limit)).fetchall()
         return list(starmap(LedgerRow, rows))
 
-    def set_ledger_status(self, batch_id: str, status: str, now: float) -> None:
-        """Remember the status the registry reported."""
+    def set_ledger_status(self, batch_id: str, status: str, now: float, confirms: bool) -> None:
+        """Remember the status the registry reported (and what it confirms)."""
         with self.conn.tx():
             self.db.execute(Q["ledger_status"], (status, now, batch_id))
+            blob = self.conn.one("ledger_items", (batch_id,)) if confirms else None
+            if blob is not None:
+                self.db.executemany(Q["confirm_record"], decode_pairs(blob))
 
     def prune_ledger(self, older_than: float) -> int:
         """Delete ledger rows older than the retention."""
         with self.conn.tx():
             pruned: int = self.db.execute(Q["ledger_prune"], (older_than,)).rowcount
         return pruned
+
+    # -- delivery read back -----------------------------------------------------------------
+
+    def records_between(
+        self, account: str, span: tuple[str, str], inverter: str | None, cursor: str,
+        limit: int, now: float,
+    ) -> tuple[list[StoredRecord], str | None]:  # fmt: skip
+        """A page of the account's records of a day range, with states; the next cursor."""
+        with self.conn.tx():
+            self.conn.reap(now)
+            account_id = self.conn.account(account)
+            if account_id is None:
+                return [], None
+            after_inverter, _, after_day = cursor.partition("\0")
+            if inverter is not None:  # its rows only: from its first, up to itself
+                after_inverter = after_inverter or inverter
+            last_inverter = EVERY if inverter is None else inverter
+            params = (account_id, *span, after_inverter, after_day, limit, last_inverter)
+            rows = self.db.execute(Q["records_between"], params).fetchall()
+            live, held = self._leased(account_id)
+        page = [_stored(row, live, held) for row in rows]
+        if len(rows) < limit:
+            return page, None
+        return page, f"{page[-1].remote_inv_id}\0{page[-1].day}"
+
+    def _leased(self, account_id: int) -> tuple[set[tuple[int, int]], set[tuple[int, int]]]:
+        """(id, version) in the account's live claims, and in its delayed releases."""
+        live: set[tuple[int, int]] = set()
+        held: set[tuple[int, int]] = set()
+        for released, blob in self.db.execute(Q["account_leases"], (account_id,)):
+            (held if released else live).update((r.id, r.version) for r in decode_records(blob))
+        return live, held
+
+    def awaiting_items(self, account: str) -> list[tuple[int, int]]:
+        """The records of the account's ledger rows awaiting a final status."""
+        account_id = self.conn.account(account)
+        if account_id is None:
+            return []
+        rows = self.db.execute(Q["ledger_awaiting_items"], (account_id,)).fetchall()
+        return [pair for (blob,) in rows for pair in decode_pairs(blob)]
+
+    def deadlines(self, today: int, cutoff: int) -> dict[str, tuple[int, int, int | None]]:
+        """Pending records per account by claim deadline (see `Queue.deadlines`)."""
+        rows = self.db.execute(Q["deadlines"], (today, cutoff)).fetchall()
+        return {name: (closing, closed, soonest) for name, closing, closed, soonest in rows}
+
+
+def _stored(
+    row: tuple[Any, ...], live: set[tuple[int, int]], held: set[tuple[int, int]]
+) -> StoredRecord:
+    record_id, version, inverter, day, period, accumulated, pending, dead, confirmed = row
+    ref = (record_id, version)
+    state: RecordState
+    if pending or ref in held:
+        state = "pending"
+    elif ref in live:
+        state = "leased"
+    elif dead:
+        state = "dead"
+    else:
+        state = "confirmed" if confirmed else "sent"
+    return StoredRecord(record_id, version, inverter, day, period, accumulated, state)

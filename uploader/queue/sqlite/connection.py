@@ -12,7 +12,7 @@ import importlib.resources
 import operator
 import re
 import sqlite3
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -22,7 +22,7 @@ from uploader.errors import QueueError
 from uploader.queue.base import claim_key
 from uploader.queue.types import Claim, QueuedRecord
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 CACHE_KIB = 32 * 1024  # page cache; the enqueue's peak-memory goal is 150 MB in all
 # bytes; 16 KiB pages cut a 1 M-row enqueue's time by ~15 % against 4 KiB (fewer pages to
 # write to the WAL and checkpoint), claims alike or slightly faster.
@@ -34,6 +34,8 @@ encode_records = msgspec.json.Encoder().encode
 decode_records = msgspec.json.Decoder(list[QueuedRecord]).decode
 # Schema 1 kept (id, version, attempts, first_enqueued_at) per leased record, in msgpack.
 decode_v1_items = msgspec.msgpack.Decoder(list[tuple[int, int, int, float]]).decode
+# A ledger row's records: (id, version) pairs, in msgpack.
+decode_pairs = msgspec.msgpack.Decoder(list[tuple[int, int]]).decode
 _first_enqueued_at = operator.attrgetter("first_enqueued_at")
 
 
@@ -96,25 +98,34 @@ class Connection:
         if version == 0:
             self.db.executescript(f"BEGIN IMMEDIATE;\n{Q['schema']}\nCOMMIT;")
         elif version == 1:
-            self._migrate_from_1()
+            self._migrate(self._leases_from_1, Q["migrate_1_before"], Q["migrate_2_columns"],
+                          Q["schema"], Q["migrate_1_after"])  # fmt: skip
+        elif version == 2:
+            self._migrate(None, Q["migrate_2_columns"], f"PRAGMA user_version = {SCHEMA_VERSION};")
 
-    def _migrate_from_1(self) -> None:
-        """Schema 1 to 2: `pending` rewritten, and every lease's records pending again.
-
-        Leases of schema 1 are in another format; their holder was an older uploader, which
-        cannot work on this file any more, so their records go back to pending at once.
-        """
-        script = f"{Q['migrate_1_before']}\n{Q['schema']}\n{Q['migrate_1_after']}"
-        self.db.executescript(f"BEGIN IMMEDIATE;\n{script}")  # left open: one transaction
+    def _migrate(self, then: Callable[[], None] | None, *scripts: str) -> None:
+        """Run the scripts, `then`, and fill `confirmed` from the ledger: one transaction."""
+        self.db.executescript("BEGIN IMMEDIATE;\n" + "\n".join(scripts))  # left open
         try:
-            for lease_id, blob in self.db.execute("SELECT id, items FROM leases").fetchall():
-                params = [(a, first, rid, v) for rid, v, a, first in decode_v1_items(blob)]
-                self.db.executemany(Q["repend"], params)
-                self.db.execute(Q["lease_delete"], (lease_id,))
+            if then is not None:
+                then()
+            for (blob,) in self.db.execute(Q["ledger_confirmed_items"]).fetchall():
+                self.db.executemany(Q["confirm_record"], decode_pairs(blob))
         except BaseException:
             self.db.execute("ROLLBACK")
             raise
         self.db.execute("COMMIT")
+
+    def _leases_from_1(self) -> None:
+        """Schema 1's leases: every lease's records pending again.
+
+        Leases of schema 1 are in another format; their holder was an older uploader, which
+        cannot work on this file any more, so their records go back to pending at once.
+        """
+        for lease_id, blob in self.db.execute("SELECT id, items FROM leases").fetchall():
+            params = [(a, first, rid, v) for rid, v, a, first in decode_v1_items(blob)]
+            self.db.executemany(Q["repend"], params)
+            self.db.execute(Q["lease_delete"], (lease_id,))
 
     @contextmanager
     def tx(self) -> Iterator[None]:
@@ -197,6 +208,14 @@ class Connection:
         else:
             self.db.execute(Q["lease_delete"], (lease_id,))
         return taken
+
+    def leased_refs(self, account_id: int) -> set[tuple[int, int]]:
+        """(id, version) of every record in the account's leases, delayed releases included."""
+        return {
+            (r.id, r.version)
+            for _, blob in self.db.execute(Q["account_leases"], (account_id,))
+            for r in decode_records(blob)
+        }
 
     def unpend(self, account_id: int, records: Sequence[QueuedRecord]) -> None:
         """After an expired lease: take the same values out of pending again."""

@@ -30,7 +30,8 @@ CREATE TABLE IF NOT EXISTS records (
     deadline INTEGER NOT NULL,
     first_enqueued_at REAL NOT NULL,
     version INTEGER NOT NULL DEFAULT 1,
-    failures INTEGER NOT NULL DEFAULT 0
+    failures INTEGER NOT NULL DEFAULT 0,
+    confirmed INTEGER NOT NULL DEFAULT 0  -- the version whose processing the registry confirmed
 );
 CREATE UNIQUE INDEX IF NOT EXISTS records_key ON records (account, remote_inv_id, day);
 CREATE INDEX IF NOT EXISTS records_flagged ON records (account, flags) WHERE flags != 0;
@@ -100,7 +101,7 @@ CREATE TRIGGER IF NOT EXISTS records_changed AFTER UPDATE OF version ON records 
                    new.accumulated_kwh, 1, new.first_enqueued_at));
     DELETE FROM dead_letters WHERE record_id = new.id;
 END;
-PRAGMA user_version = 2;
+PRAGMA user_version = 3;
 
 -- migrate_1_before --
 -- Schema 1 kept the values in `pending` as columns; schema 2 keeps the claimed form. The old
@@ -115,6 +116,13 @@ SELECT account, deadline, remote_inv_id, day, record_id, version, first_enqueued
                   attempts + 1, first_enqueued_at)
 FROM pending_1;
 DROP TABLE pending_1;
+
+-- migrate_2_columns --
+-- Schema 3 keeps, per record, the version the registry confirmed (filled from the ledger).
+ALTER TABLE records ADD COLUMN confirmed INTEGER NOT NULL DEFAULT 0;
+
+-- ledger_confirmed_items --
+SELECT items FROM ledger WHERE status = 'Success'
 
 -- account_id --
 SELECT id FROM accounts WHERE name = ?
@@ -310,6 +318,54 @@ SELECT failures FROM records WHERE id = ? AND version = ?
 
 -- record_failed --
 UPDATE records SET failures = failures + 1 WHERE id = ?
+
+-- ledger_items --
+SELECT items FROM ledger WHERE batch_id = ?
+
+-- confirm_record --
+UPDATE records SET confirmed = ?2 WHERE id = ?1 AND version = ?2
+
+-- ledger_awaiting_items --
+SELECT items FROM ledger WHERE account = ? AND process_id IS NOT NULL
+  AND (status IS NULL OR status IN ('New', 'Processing'))
+
+-- records_between --
+-- A page of an account's records in a day range, in (inverter, day) order after the cursor
+-- and up to inverter ?7 (one inverter: the same as the cursor's), with what decides their
+-- state: pending, a dead letter, confirmed (leases are the caller's).
+SELECT r.id, r.version, r.remote_inv_id, r.day, r.period_kwh, r.accumulated_kwh,
+       EXISTS (SELECT 1 FROM pending AS p WHERE p.account = r.account
+               AND p.deadline = r.deadline AND p.remote_inv_id = r.remote_inv_id
+               AND p.day = r.day),
+       EXISTS (SELECT 1 FROM dead_letters AS d WHERE d.record_id = r.id),
+       r.confirmed = r.version
+FROM records AS r
+WHERE r.account = ?1 AND (r.remote_inv_id, r.day) > (?4, ?5) AND r.remote_inv_id <= ?7
+  AND r.day BETWEEN ?2 AND ?3
+ORDER BY r.remote_inv_id, r.day LIMIT ?6
+
+-- account_leases --
+SELECT released, items FROM leases WHERE account = ?
+
+-- requeue_record --
+-- Pending again, where the value is still the one read back and it is no dead letter (a
+-- record already pending keeps its row).
+INSERT OR IGNORE INTO pending
+SELECT account, deadline, remote_inv_id, day, id, version, first_enqueued_at,
+       json_array(id, version, remote_inv_id, day, period_kwh, accumulated_kwh,
+                  1, first_enqueued_at)
+FROM records WHERE id = ?1 AND version = ?2 AND account = ?3
+  AND NOT EXISTS (SELECT 1 FROM dead_letters WHERE record_id = ?1)
+
+-- unconfirm_record --
+UPDATE records SET confirmed = 0 WHERE id = ?
+
+-- deadlines --
+SELECT a.name,
+       (SELECT count(*) FROM pending WHERE account = a.id AND deadline BETWEEN ?1 AND ?2),
+       (SELECT count(*) FROM pending WHERE account = a.id AND deadline < ?1),
+       (SELECT min(deadline) FROM pending WHERE account = a.id AND deadline >= ?1)
+FROM accounts AS a WHERE EXISTS (SELECT 1 FROM pending WHERE account = a.id)
 
 -- ledger_prune --
 DELETE FROM ledger WHERE sent_at < ?

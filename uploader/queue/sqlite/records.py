@@ -16,6 +16,7 @@ from uploader.queue.sqlite.connection import (
     UPSERT_WIDTH,
     Connection,
     Q,
+    decode_pairs,
     decode_records,
     upsert_sql,
 )
@@ -37,7 +38,6 @@ __all__ = ["Records"]
 ROWS_PER_STATEMENT = 200  # rows of one multi-row upsert (SQLite allows 32766 parameters)
 
 encode_pairs = msgspec.msgpack.Encoder().encode
-decode_pairs = msgspec.msgpack.Decoder(list[tuple[int, int]]).decode
 
 
 class Records:
@@ -190,3 +190,20 @@ class Records:
                     requeued += 1
             self.db.execute(Q["sent_add"], (-(requeued + dead), account_id))
         return Requeued(requeued, dead)
+
+    def requeue(self, account: str, refs: list[tuple[int, int]], now: float) -> int:
+        """Delivered records pending again (see `Queue.requeue`); how many."""
+        with self.conn.tx():
+            self.conn.reap(now)
+            account_id = self.conn.account(account)
+            if account_id is None:
+                return 0
+            leased = self.conn.leased_refs(account_id)
+            requeued = 0
+            for ref in refs:
+                if ref in leased:
+                    continue
+                if self.db.execute(Q["requeue_record"], (*ref, account_id)).rowcount:
+                    self.db.execute(Q["unconfirm_record"], (ref[0],))
+                    requeued += 1
+        return requeued

@@ -5,6 +5,14 @@ documents it. Energy values are `decimal.Decimal` end to end: msgspec decodes a 
 number or string into a Decimal from its text, never through a binary float.
 """
 
+from uploader.registry.wire.applications import (
+    ApplicationInverter,
+    DeviceApplication,
+    IssuanceRequest,
+    Named,
+    RecApplication,
+    value_of,
+)
 from uploader.registry.wire.auth import RefreshRequest, Token, TokenRequest
 from uploader.registry.wire.envelope import (
     Envelope,
@@ -36,10 +44,12 @@ from uploader.registry.wire.registration import (
 )
 
 __all__ = [
+    "ApplicationInverter",
     "BatchGenerationRequest",
     "Brand",
     "DailyData",
     "Device",
+    "DeviceApplication",
     "DeviceWithInverters",
     "Envelope",
     "ErrorItem",
@@ -48,17 +58,21 @@ __all__ = [
     "IdData",
     "Inverter",
     "InverterDailyData",
+    "IssuanceRequest",
     "LegacyDailyData",
     "LegacyGenerationRequest",
     "MonthlyGenerationRequest",
     "MonthlyProduction",
+    "Named",
     "Pagination",
     "ProcessIdData",
     "ProcessStatus",
+    "RecApplication",
     "RefreshRequest",
     "RegisteredInverter",
     "Token",
     "TokenRequest",
     "YearlyGenerationData",
     "error_envelope",
+    "value_of",
 ]

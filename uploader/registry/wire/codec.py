@@ -6,6 +6,7 @@ from typing import Any
 
 import msgspec
 
+from uploader.registry.wire.applications import DeviceApplication, RecApplication
 from uploader.registry.wire.auth import Token
 from uploader.registry.wire.envelope import Envelope, IdData
 from uploader.registry.wire.generation import Brand, GenerationDay, ProcessIdData, ProcessStatus
@@ -24,3 +25,5 @@ id_envelope = msgspec.json.Decoder(Envelope[IdData])
 brands_envelope = msgspec.json.Decoder(Envelope[list[Brand]])
 generation_days_envelope = msgspec.json.Decoder(Envelope[list[GenerationDay]])
 devices_envelope = msgspec.json.Decoder(Envelope[list[DeviceWithInverters]])
+device_applications_envelope = msgspec.json.Decoder(Envelope[list[DeviceApplication]])
+rec_applications_envelope = msgspec.json.Decoder(Envelope[list[RecApplication]])

@@ -9,7 +9,11 @@ import msgspec
 
 
 class Inverter(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """An inverter of a device, as the registration page lists its fields."""
+    """An inverter of a device, as the registration page lists its fields.
+
+    The replacement is sent under the seed page's name, `ReplacedRemoteInvId`; a payload's
+    `ReplacedByRemoteInvId` (the later pages' name) is read as it (`payload.seed_names`).
+    """
 
     RemoteInvId: str
     ElectronicSerialNumber: str
@@ -19,7 +23,6 @@ class Inverter(msgspec.Struct, kw_only=True, omit_defaults=True):
     EffectiveStartDate: str | None = None
     EffectiveEndDate: str | None = None
     ReplacedRemoteInvId: str | None = None
-    ReplacedByRemoteInvId: str | None = None
 
 
 class Device(msgspec.Struct, kw_only=True, omit_defaults=True):
