@@ -23,13 +23,6 @@ CREATED = Verdict(201)
 D0, I0, I1 = "Devices[0]", "Devices[0].Inverters[0]", "Devices[0].Inverters[1]"
 PAGE = "registration page"
 
-# Rules the simulator does not check yet (see `RegistrationCase.simulator`).
-IN_COUNTRY = "coordinates inside the declared country (a coarse box per country)"
-ENGLISH = "Address and GroupedEnglishName in English (printable ASCII)"
-PROVINCE_CODE = "Province as an ISO 3166-2 code (AH or CN-AH) for CN, VN and MY"
-INSTALLATION_NAME = "InstallationName as Company-Province-NNNNNN, the counter from 000001"
-OD_START = "OwnersDeclarationStartDate not in the future"
-
 # The page's example device and inverter, verbatim; group fields in the page's formats.
 _EXAMPLE = b"""{
   "GroupedLocalName": "SEASolar-Singapore-20240516001",

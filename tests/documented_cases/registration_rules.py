@@ -12,7 +12,6 @@ from tests.documented_cases.registration import (
     EXAMPLE_INVERTER,
     I0,
     I1,
-    IN_COUNTRY,
     OTHER_FILE_ID,
     PAGE,
     RegistrationCase,
@@ -110,7 +109,6 @@ NUMBERS = [
             path,
             Decimal(value),
             f"{PAGE}: co-ordinates must belong in the country",
-            IN_COUNTRY,
         )
         for path, value in [
             (LAT, "90"),

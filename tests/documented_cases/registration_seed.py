@@ -1,7 +1,6 @@
 """Registration cases of the seed page's rules on text, places and names: English text,
 coordinates in the declared country, province codes, the InstallationName format, and an
-owner's declaration that has started. The simulator does not check these yet; each refusal
-names the rule it must follow."""
+owner's declaration that has started."""
 
 from __future__ import annotations
 
@@ -11,12 +10,7 @@ from tests.documented_cases import TODAY, TOMORROW, refused
 from tests.documented_cases.registration import (
     CREATED,
     D0,
-    ENGLISH,
-    IN_COUNTRY,
-    INSTALLATION_NAME,
-    OD_START,
     PAGE,
-    PROVINCE_CODE,
     RegistrationCase,
     fine,
     rule,
@@ -31,15 +25,14 @@ def place(
     name: str, country: str, province: str, at: tuple[str, str], *fields: str
 ) -> RegistrationCase:
     """The group moved to `country` and `province`, its device to `at` (lat, lon); a 422
-    naming `fields` (the simulator's rule: the first field's), or created when none."""
+    naming `fields`, or created when none."""
     changes = {"CountryCode": country, "Province": province,
                LAT: Decimal(at[0]), LON: Decimal(at[1])}  # fmt: skip
     if not fields:
         return RegistrationCase(name, changes, CREATED, f"{PAGE}: {country} {province}")
-    simulator = PROVINCE_CODE if fields == ("Province",) else IN_COUNTRY
-    source = f"{PAGE}: " + ("Reference Province Codes" if simulator == PROVINCE_CODE
+    source = f"{PAGE}: " + ("Reference Province Codes" if fields == ("Province",)
                             else "co-ordinates must belong in the country")  # fmt: skip
-    return RegistrationCase(name, changes, refused(422, *fields), source, simulator)
+    return RegistrationCase(name, changes, refused(422, *fields), source)
 
 
 SINGAPORE = ("1.305278", "103.90861")
@@ -47,16 +40,14 @@ HEFEI, SHAH_ALAM = ("31.86119", "117.28565"), ("3.0738", "101.5183")
 SAIGON, BANDUNG = ("10.776889", "106.700806"), ("-6.914744", "107.60981")
 
 TEXT = [
-    rule("Address-chinese", ADDRESS, "安徽省合肥市蜀山区", f"{PAGE}: Address must be in English",
-         ENGLISH),
+    rule("Address-chinese", ADDRESS, "安徽省合肥市蜀山区", f"{PAGE}: Address must be in English"),
     rule("Address-accented", ADDRESS, "12 Đường Lê Lợi, Quận 1",
-         f"{PAGE}: Address must be in English", ENGLISH),
-    rule("Address-tab", ADDRESS, "1 Jago Close\tSingapore", f"{PAGE}: Address in English",
-         ENGLISH),
+         f"{PAGE}: Address must be in English"),
+    rule("Address-tab", ADDRESS, "1 Jago Close\tSingapore", f"{PAGE}: Address in English"),
     fine("Address-punctuation", ADDRESS, "Blk 62, #05-12 Jago Close (S)431231",
          f"{PAGE}: Address must be in English"),
     rule("GroupedEnglishName-chinese", "GroupedEnglishName", LOCAL,
-         f"{PAGE}: A Grouped Device's Name in English", ENGLISH),
+         f"{PAGE}: A Grouped Device's Name in English"),
     fine("GroupedLocalName-chinese", "GroupedLocalName", LOCAL,
          f"{PAGE}: A Grouped Device's Name in Local Language"),
 ]  # fmt: skip
@@ -80,15 +71,15 @@ PLACES = [
 
 NAMES = [
     rule("InstallationName-free-text", NAME, "Rooftop at Jago Close",
-         f"{PAGE}: InstallationName format", INSTALLATION_NAME),
+         f"{PAGE}: InstallationName format"),
     rule("InstallationName-counter-zero", NAME, "SEASolar-Singapore-000000",
-         f"{PAGE}: a 6-digit string starting with 1", INSTALLATION_NAME),
+         f"{PAGE}: a 6-digit string starting with 1"),
     rule("InstallationName-short-counter", NAME, "SEASolar-Singapore-1",
-         f"{PAGE}: a 6-digit string", INSTALLATION_NAME),
+         f"{PAGE}: a 6-digit string"),
     fine("InstallationName-hyphenated-company", NAME, "SEA-Solar-Singapore-000123",
          f"{PAGE}: InstallationName format"),
     rule("ODStart-future", f"{D0}.OwnersDeclarationStartDate", TOMORROW,
-         f"{PAGE}: OwnersDeclarationStartDate on or before the issuance request date", OD_START),
+         f"{PAGE}: OwnersDeclarationStartDate on or before the issuance request date"),
     fine("ODStart-today", f"{D0}.OwnersDeclarationStartDate", TODAY.isoformat(),
          f"{PAGE}: OwnersDeclarationStartDate on or before the issuance request date"),
 ]  # fmt: skip

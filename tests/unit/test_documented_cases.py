@@ -109,5 +109,4 @@ def test_every_case_is_named_once_and_cites_a_page() -> None:
 def test_cases_the_simulator_does_not_check_yet_are_refusals() -> None:
     """A case marked for the simulator is a refusal, so the simulator's 201 fails it there."""
     marked = [case for case in REGISTRATION_CASES if case.simulator]
-    assert marked
     assert [case.name for case in marked if case.verdict.accepted] == []

@@ -6,14 +6,23 @@ replacement fields. Beyond each field's own table entry (`registration_form`), t
 are:
 
 - the group: `CountryCode` one of the registry's locations, `Timezone` an offset such as
-  `UTC+08:00`; at most 500 inverters and 125 MW installed over all its devices;
-- a device: `GridConnectionDate` not in the future, `OwnersDeclarationEndDate` after the
-  start, its ODF uploaded by this account, `FeedInTariff` the same as the first device's
-  (absent means false);
+  `UTC+08:00`, `GroupedEnglishName` in English, `Province` a province code where the
+  location has them (`places`); at most 500 inverters and 125 MW installed over all its
+  devices;
+- a device: `InstallationName` written `{company}-{province}-{counter}`, the counter six
+  digits counting from 000001; `Address` in English; `Latitude` and `Longitude` inside the
+  group's country; `GridConnectionDate` and `OwnersDeclarationStartDate` not in the future
+  (issuance may be requested from the start, and no request is dated later than today),
+  `OwnersDeclarationEndDate` after the start, its ODF uploaded by this account,
+  `FeedInTariff` the same as the first device's (absent means false);
 - an inverter: a brand from the brand list, or `OT27` with its name in `OtherBrandName`;
   its effective period starts on or after grid connection (by default on it), ends after
   it starts, and neither end lies in the future; `RemoteInvId` unique in the request, the
   serial unique per brand; a replacement field names another inverter of the request.
+
+"In English" is read as printable ASCII: the page's examples and its Chinese twin ("只限英文")
+leave no room for letters outside the English alphabet, and a tab or line break is no part
+of an address or a name.
 
 Identifiers are compared ignoring case: ids that differ only in case would be ambiguous to
 the registry's operators, and a .NET service's store most likely compares them so.
@@ -27,6 +36,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 
+from uploader.simulator.places import BOXES, PROVINCE_CODES, Box, is_province_code
 from uploader.simulator.registration_form import (
     DEVICE,
     GROUP,
@@ -41,6 +51,10 @@ MAX_INVERTERS = 500
 MAX_TOTAL_KW = Decimal(125_000)  # 125 MW
 _OFFSET = re.compile(r"UTC[+-]([0-9]{2}):([0-9]{2})")
 _LATEST_OFFSET_MIN = 14 * 60  # no time zone is further than 14 h from UTC
+_ENGLISH = re.compile(r"[\x20-\x7e]*")
+# The page's {公司名称}-{省份}-{6 digits}; a company's name may hold hyphens, a province's not.
+_INSTALLATION = re.compile(r"(.*\S.*)-([^-]*\S[^-]*)-([0-9]{6})")
+_NO_COUNTER = "000000"  # the counter starts at 000001
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,7 +82,9 @@ def check(payload: object, ref: Reference) -> list[Problem]:
     if group is None:
         return out
     out.extend(_group_rules(group, ref))
-    devices = [_device(node, n, ref, out) for n, node in enumerate(group.values["Devices"] or [])]
+    box = BOXES.get(group.values["CountryCode"]) if _supported(group, ref) else None
+    nodes = enumerate(group.values["Devices"] or [])
+    devices = [_device(node, n, ref, box, out) for n, node in nodes]
     present = [device for device in devices if device is not None]
     inverters = [inverter for device in present for inverter in device.inverters]
     out.extend(_same_tariff([device.part for device in present]))
@@ -86,6 +102,30 @@ def _group_rules(group: Part, ref: Reference) -> Iterator[Problem]:
         yield Problem("CountryCode", f"{country} is not supported (only {listed})", False)
     if zone is not None and not _is_offset(zone):
         yield Problem("Timezone", f"must be an offset such as UTC+08:00, not {zone!r}", False)
+    yield from _english(group, "GroupedEnglishName")
+    if _supported(group, ref):
+        yield from _province(group)
+
+
+def _supported(group: Part, ref: Reference) -> bool:
+    """Whether the group's country is one of the registry's (else only that is reported)."""
+    return group.values["CountryCode"] in ref.countries
+
+
+def _province(group: Part) -> Iterator[Problem]:
+    country, province = group.values["CountryCode"], group.values["Province"]
+    if country not in PROVINCE_CODES or province is None or len(province) > 20:
+        return
+    if not is_province_code(country, province):
+        message = f"{province!r} is no {country} province code (ISO 3166-2, e.g. {country}-01)"
+        yield Problem("Province", message, False)
+
+
+def _english(part: Part, name: str) -> Iterator[Problem]:
+    text = part.values[name]
+    if text is not None and not _ENGLISH.fullmatch(text):
+        other = next(c for c in text if not _ENGLISH.fullmatch(c))
+        yield _rule(part, name, f"must be in English (printable ASCII), not {other!r}")
 
 
 def _is_offset(text: str) -> bool:
@@ -96,11 +136,17 @@ def _is_offset(text: str) -> bool:
     return minutes < 60 and hours * 60 + minutes <= _LATEST_OFFSET_MIN
 
 
-def _device(node: object, n: int, ref: Reference, out: list[Problem]) -> Device | None:
+def _device(
+    node: object, n: int, ref: Reference, box: Box | None, out: list[Problem]
+) -> Device | None:
     part = read_part(node, f"Devices[{n}]", DEVICE, out)
     if part is None:
         return None
     out.extend(_device_rules(part, ref))
+    out.extend(_installation_name(part))
+    out.extend(_english(part, "Address"))
+    if box is not None:
+        out.extend(_in_country(part, box))
     inverters = []
     for m, item in enumerate(part.values["Inverters"] or []):
         inverter = read_part(item, f"{part.path}.Inverters[{m}]", INVERTER, out)
@@ -120,11 +166,36 @@ def _device_rules(device: Part, ref: Reference) -> Iterator[Problem]:
     )
     if grid is not None and grid > ref.today:
         yield _rule(device, "GridConnectionDate", f"{grid} is in the future")
+    if start is not None and start > ref.today:
+        yield _rule(device, "OwnersDeclarationStartDate", f"{start} is in the future")
     if start is not None and end is not None and end <= start:
         yield _rule(device, "OwnersDeclarationEndDate", f"must be after the start {start}")
     file_id = values["DeclarationFormFileId"]
     if file_id is not None and file_id.lower() not in ref.files:
         yield _rule(device, "DeclarationFormFileId", f"{file_id} is no document of this account")
+
+
+def _installation_name(device: Part) -> Iterator[Problem]:
+    name = device.values["InstallationName"]
+    if name is None:
+        return
+    match = _INSTALLATION.fullmatch(name)
+    if match is None or match[3] == _NO_COUNTER:
+        example = "SouthEastAsiaSolarDeveloper-Singapore-000001"
+        message = f"must be Company-Province-NNNNNN, counting from 000001 (e.g. {example})"
+        yield _rule(device, "InstallationName", message)
+
+
+def _in_country(device: Part, box: Box) -> Iterator[Problem]:
+    """Each co-ordinate outside the country's box (one outside its own range is reported
+    as that already)."""
+    latitude, longitude = device.values["Latitude"], device.values["Longitude"]
+    if latitude is not None and abs(latitude) <= 90 and not box.has_latitude(latitude):
+        bounds = f"{box.south} to {box.north}"
+        yield _rule(device, "Latitude", f"{latitude} is outside the country ({bounds})")
+    if longitude is not None and abs(longitude) <= 180 and not box.has_longitude(longitude):
+        bounds = f"{box.west} to {box.east}"
+        yield _rule(device, "Longitude", f"{longitude} is outside the country ({bounds})")
 
 
 def _brand(inverter: Part, brands: frozenset[str]) -> Iterator[Problem]:
