@@ -12,8 +12,8 @@ are:
 - a device: `InstallationName` written `{company}-{province}-{counter}`, the counter six
   digits counting from 000001; `Address` in English; `Latitude` and `Longitude` inside the
   group's country; `GridConnectionDate` and `OwnersDeclarationStartDate` not in the future
-  (issuance may be requested from the start, and no request is dated later than today),
-  `OwnersDeclarationEndDate` after the start, its ODF uploaded by this account,
+  (the start must be on or before an issuance request's date, and the earliest request
+  is today's), `OwnersDeclarationEndDate` after the start, its ODF uploaded by this account,
   `FeedInTariff` the same as the first device's (absent means false);
 - an inverter: a brand from the brand list, or `OT27` with its name in `OtherBrandName`;
   its effective period starts on or after grid connection (by default on it), ends after
@@ -51,7 +51,7 @@ MAX_INVERTERS = 500
 MAX_TOTAL_KW = Decimal(125_000)  # 125 MW
 _OFFSET = re.compile(r"UTC[+-]([0-9]{2}):([0-9]{2})")
 _LATEST_OFFSET_MIN = 14 * 60  # no time zone is further than 14 h from UTC
-_ENGLISH = re.compile(r"[\x20-\x7e]*")
+_ENGLISH = re.compile(r"[\x20-\x7e]*")  # printable ASCII, as the docstring reads "in English"
 # The page's {公司名称}-{省份}-{6 digits}; a company's name may hold hyphens, a province's not.
 _INSTALLATION = re.compile(r"(.*\S.*)-([^-]*\S[^-]*)-([0-9]{6})")
 _NO_COUNTER = "000000"  # the counter starts at 000001
@@ -115,9 +115,12 @@ def _supported(group: Part, ref: Reference) -> bool:
 def _province(group: Part) -> Iterator[Problem]:
     country, province = group.values["CountryCode"], group.values["Province"]
     if country not in PROVINCE_CODES or province is None or len(province) > 20:
-        return
+        return  # a province over 20 characters is reported as that alone
     if not is_province_code(country, province):
-        message = f"{province!r} is no {country} province code (ISO 3166-2, e.g. {country}-01)"
+        code = min(PROVINCE_CODES[country])
+        message = (
+            f"{province!r} is no {country} province code (ISO 3166-2: {code} or {country}-{code})"
+        )
         yield Problem("Province", message, False)
 
 
