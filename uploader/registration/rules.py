@@ -141,7 +141,7 @@ def _not_future(
 # -- the seed's rules on one field, given what the group declares ---------------------------
 
 _ENGLISH = re.compile(r"[\x20-\x7e]*")  # printable ASCII: our reading of "in English"
-_INSTALLATION = re.compile(r"[^-]+(?:-[^-]+)*-[^-]+-(\d{6})")  # {Company}-{Province}-{000001}
+_COUNTER = re.compile(r"[0-9]{6}")  # ASCII digits: `\d` would take any script's
 
 
 def english(f: Fields, key: str, value: str | None) -> None:
@@ -157,8 +157,9 @@ def installation_name(f: Fields, value: str | None) -> None:
     """`{Company}-{Province}-{a 6-digit counter from 000001}`, the page's format."""
     if value is None or len(value) > 255:
         return
-    match = _INSTALLATION.fullmatch(value)
-    if match is None or int(match[1]) == 0:
+    *names, counter = value.split("-")
+    blank = len(names) < 2 or any(not part.strip() or not part.isprintable() for part in names)
+    if blank or not _COUNTER.fullmatch(counter) or int(counter) == 0:
         example = "SouthEastAsiaSolarDeveloper-Singapore-000001"
         f.report("InstallationName", f"must be Company-Province-NNNNNN from 000001 ({example})")
 

@@ -183,7 +183,7 @@ def _installation_name(device: Part) -> Iterator[Problem]:
     if name is None:
         return
     match = _INSTALLATION.fullmatch(name)
-    if match is None or match[3] == _NO_COUNTER:
+    if match is None or match[3] == _NO_COUNTER or not name.isprintable():
         example = "SouthEastAsiaSolarDeveloper-Singapore-000001"
         message = f"must be Company-Province-NNNNNN, counting from 000001 (e.g. {example})"
         yield _rule(device, "InstallationName", message)
