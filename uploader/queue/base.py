@@ -175,8 +175,8 @@ class Queue(abc.ABC):
     ) -> Claim | None:
         """Lease up to `limit` claimable records of one account, or None when there are none.
 
-        They come in `claim_key` order; with `one_inverter`, only the first inverter's records
-        of the first deadline.
+        They come in `claim_key` order; with `one_inverter`, only the first inverter's records,
+        those of every deadline, in date order (a backfill of one inverter fills each claim).
         """
         if limit <= 0:
             return None
@@ -255,6 +255,22 @@ class Queue(abc.ABC):
         """When the account's earliest pending record is claimable (<= now: already)."""
         return (await self._availability(account, self._clock())).get(account)
 
+    async def drained(self, account: str) -> bool:
+        """Whether none of the account's records is pending, leased or delayed: what a drain
+        waits for. A lease counts whoever holds it (its records return if it runs out); dead
+        letters do not (they wait for a person)."""
+        return await self._drained(account)
+
+    async def known_days(self, account: str, remote_inv_id: str, year: int) -> dict[str, str]:
+        """The latest period value (canonical text) of every day of one inverter's year the
+        queue holds, by "YYYY-MM-DD": pending, leased or sent alike.
+
+        A dead day is left out: the registry refused it (or its processing failed twice), and
+        a sum carrying it again would be refused again with it. It counts once a correction or
+        `replay_dead` makes it pending; a purged one is forgotten.
+        """
+        return await self._known_days(account, remote_inv_id, year)
+
     async def in_flight(self) -> int:
         """Records under unexpired leases."""
         return await self._in_flight(self._clock())
@@ -300,7 +316,8 @@ class Queue(abc.ABC):
         self, account: str, limit: int, one_inverter: bool, now: float, until: float
     ) -> tuple[str, list[QueuedRecord]] | None:
         """Reap expired leases, then lease the first `limit` pending records (attempts
-        counted) until `until`: the lease id and the records, or None."""
+        counted) until `until`: the lease id and the records, or None. With `one_inverter`,
+        the first record's inverter's records of every deadline, deadline by deadline."""
 
     @abc.abstractmethod
     async def _change_lease(
@@ -329,6 +346,14 @@ class Queue(abc.ABC):
     async def _availability(self, account: str | None, now: float) -> dict[str, float]:
         """Reap, then per account (one, or every one): `now` when it has pending records,
         else the end of its earliest delayed release; accounts with neither left out."""
+
+    @abc.abstractmethod
+    async def _drained(self, account: str) -> bool:
+        """No pending record, no lease (live, expired or a delayed release) of the account."""
+
+    @abc.abstractmethod
+    async def _known_days(self, account: str, remote_inv_id: str, year: int) -> dict[str, str]:
+        """Day -> period of the inverter-year's stored records that are not dead letters."""
 
     @abc.abstractmethod
     async def _in_flight(self, now: float) -> int:

@@ -169,6 +169,12 @@ class SQLiteQueue(Queue):
     async def _availability(self, account: str | None, now: float) -> dict[str, float]:
         return await self._call(self._store.books.availability, account, now)
 
+    async def _drained(self, account: str) -> bool:
+        return await self._call(self._store.books.drained, account)
+
+    async def _known_days(self, account: str, remote_inv_id: str, year: int) -> dict[str, str]:
+        return await self._call(self._store.books.known_days, account, remote_inv_id, year)
+
     async def _in_flight(self, now: float) -> int:
         return await self._call(self._store.books.in_flight, now)
 

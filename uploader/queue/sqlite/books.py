@@ -81,6 +81,19 @@ class Books:
         released: float | None = self.conn.one("next_released", (account_id,))
         return {} if released is None else {account: released}
 
+    def drained(self, account: str) -> bool:
+        """No record of the account pending, leased or held by a delay."""
+        account_id = self.conn.account(account)
+        return account_id is None or bool(self.conn.one("drained", (account_id,)))
+
+    def known_days(self, account: str, remote_inv_id: str, year: int) -> dict[str, str]:
+        """The latest period value of each stored day of one inverter-year, but the dead."""
+        account_id = self.conn.account(account)
+        if account_id is None:
+            return {}
+        params = (account_id, remote_inv_id, f"{year:04d}-01-01", f"{year:04d}-12-31")
+        return dict(self.db.execute(Q["known_days"], params))
+
     def in_flight(self, now: float) -> int:
         """Records under unexpired leases."""
         count: int = self.conn.one("in_flight", (now,))

@@ -178,10 +178,20 @@ SELECT deadline, remote_inv_id FROM pending WHERE account = ?
 ORDER BY deadline, remote_inv_id, day LIMIT 1
 
 -- claim_inverter --
-SELECT '[' || group_concat(claimed, ',') || ']' FROM (
-    SELECT claimed FROM pending WHERE account = ? AND deadline = ? AND remote_inv_id = ?
+-- One deadline's part of a one-inverter claim: the records' JSON without brackets, how many,
+-- and the last day (what delete_inverter takes out of pending).
+SELECT group_concat(claimed, ','), count(*), max(day) FROM (
+    SELECT claimed, day FROM pending WHERE account = ? AND deadline = ? AND remote_inv_id = ?
     ORDER BY day LIMIT ?
 )
+
+-- next_deadline --
+-- The account's next deadline with pending records: an index seek, so a one-inverter claim
+-- visits each deadline group without reading the other inverters' rows.
+SELECT min(deadline) FROM pending WHERE account = ? AND deadline > ?
+
+-- delete_inverter --
+DELETE FROM pending WHERE account = ? AND deadline = ? AND remote_inv_id = ? AND day <= ?
 
 -- delete_claimed --
 DELETE FROM pending WHERE account = ? AND (deadline, remote_inv_id, day) <= (?, ?, ?)
@@ -227,6 +237,17 @@ INSERT OR IGNORE INTO dead_letters (account, reason, source, at, raw) VALUES (?,
 SELECT name FROM accounts AS a
 WHERE EXISTS (SELECT 1 FROM pending AS p WHERE p.account = a.id)
 ORDER BY name
+
+-- drained --
+SELECT NOT EXISTS (SELECT 1 FROM pending WHERE account = ?1)
+   AND NOT EXISTS (SELECT 1 FROM leases WHERE account = ?1)
+
+-- known_days --
+-- Every stored day of one inverter-year but the dead: its latest value, whatever its state.
+SELECT r.day, r.period_kwh FROM records AS r
+WHERE r.account = ? AND r.remote_inv_id = ? AND r.day BETWEEN ? AND ?
+  AND NOT EXISTS (SELECT 1 FROM dead_letters AS d WHERE d.record_id = r.id)
+ORDER BY r.day
 
 -- has_pending --
 SELECT 1 FROM pending WHERE account = ? LIMIT 1

@@ -38,6 +38,8 @@ ROWS_PER_STATEMENT = 200  # rows of one multi-row upsert (SQLite allows 32766 pa
 encode_pairs = msgspec.msgpack.Encoder().encode
 decode_pairs = msgspec.msgpack.Decoder(list[tuple[int, int]]).decode
 
+Taken = tuple[str, list[QueuedRecord]]  # claimed records as one JSON text, and decoded
+
 
 class Records:
     """Enqueue, claim, lease changes and requeues on an open `Connection`."""
@@ -77,7 +79,8 @@ class Records:
     def claim(
         self, account: str, limit: int, one_inverter: bool, now: float, until: float
     ) -> tuple[str, list[QueuedRecord]] | None:
-        """Lease the first `limit` pending records of the account in claim order.
+        """Lease the first `limit` pending records of the account in claim order (with
+        `one_inverter`, the first inverter's records of every deadline, in date order).
 
         SQLite joins the rows' `claimed` JSON into one text (off the GIL), msgspec decodes it
         in one call, and the same text becomes the lease's record list.
@@ -87,25 +90,45 @@ class Records:
             account_id = self.conn.account(account)
             if account_id is None:
                 return None
-            text = self._claimed_text(account_id, limit, one_inverter)
-            if text is None:
+            take = self._take_inverter if one_inverter else self._take_run
+            found = take(account_id, limit)
+            if found is None:
                 return None
-            records = decode_records(text)
-            self.db.execute(Q["delete_claimed"], (account_id, *claim_key(records[-1])))
+            text, records = found
             lease_id = self.conn.add_lease(account_id, until, records, False, text)
         return str(lease_id), records
 
-    def _claimed_text(self, account_id: int, limit: int, one_inverter: bool) -> str | None:
-        if not one_inverter:
-            return self._text("claim", (account_id, limit))
+    def _take_run(self, account_id: int, limit: int) -> Taken | None:
+        """The first `limit` pending records, out of pending: one range read, one range delete."""
+        text: str | None = self.conn.one("claim", (account_id, limit))
+        if text is None:
+            return None
+        records = decode_records(text)
+        self.db.execute(Q["delete_claimed"], (account_id, *claim_key(records[-1])))
+        return text, records
+
+    def _take_inverter(self, account_id: int, limit: int) -> Taken | None:
+        """The head inverter's first `limit` pending records, out of pending, in date order.
+
+        A day's deadline never falls before an earlier day's, so deadline by deadline is date
+        order; each deadline's part is one range of the pending key.
+        """
         head = self.db.execute(Q["claim_head"], (account_id,)).fetchone()
         if head is None:
             return None
-        return self._text("claim_inverter", (account_id, *head, limit))
-
-    def _text(self, name: str, params: Sequence[Any]) -> str | None:
-        text: str | None = self.conn.one(name, params)
-        return text
+        deadline, inverter = head
+        parts: list[str] = []
+        while deadline is not None and limit > 0:
+            params = (account_id, deadline, inverter)
+            row = self.db.execute(Q["claim_inverter"], (*params, limit)).fetchone()
+            text, taken, last_day = row
+            if taken:
+                parts.append(text)
+                limit -= taken
+                self.db.execute(Q["delete_inverter"], (*params, last_day))
+            deadline = self.conn.one("next_deadline", (account_id, deadline))
+        text = "[" + ",".join(parts) + "]"
+        return text, decode_records(text)
 
     # -- lease changes ---------------------------------------------------------------------
 
