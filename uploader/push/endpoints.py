@@ -8,14 +8,13 @@ locator in `uploader.push.bodies`) and its path in `uploader.config.Paths`.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
 
 from uploader.push import bodies
-from uploader.push.bodies import Groups
+from uploader.push.bodies import BodyBuilder, Groups
 from uploader.queue.base import QueuedRecord
 
-BodyBuilder = Callable[[Sequence[QueuedRecord], Groups, str], str]
 Locator = Callable[[Sequence[QueuedRecord], Groups, str], Sequence[QueuedRecord] | None]
 
 
@@ -29,6 +28,13 @@ class EndpointSpec:
     confirmed: bool  # the answer carries a ProcessId whose processing is polled
     body: BodyBuilder
     locate: Locator  # the records an error's field path names, or None
+    # A body of sums over the days of an inverter-year: the builder over the days the queue
+    # knows of it (`Queue.known_days`), as the push path reads them for each request.
+    sums_months: Callable[[Mapping[str, str]], BodyBuilder] | None = None
+
+    def over(self, days: Mapping[str, str]) -> EndpointSpec:
+        """The spec of one request whose body sums `days` (this one, if it sums nothing)."""
+        return self if self.sums_months is None else replace(self, body=self.sums_months(days))
 
 
 ENDPOINTS: dict[str, EndpointSpec] = {
@@ -40,7 +46,16 @@ ENDPOINTS: dict[str, EndpointSpec] = {
         EndpointSpec("single", True, False, True, bodies.single_body, bodies.locate_in_data),
         # The seed's single-device endpoint: it answers `Data: {}`, no ProcessId to poll.
         EndpointSpec("legacy", True, False, False, bodies.legacy_body, bodies.locate_in_data),
-        # Monthly data: one inverter's months of one year per request.
-        EndpointSpec("monthly", True, True, True, bodies.monthly_body, bodies.locate_in_months),
+        # Monthly data: one inverter's months of one year per request, each month the sum of
+        # the latest value of every day the queue knows of it.
+        EndpointSpec(
+            "monthly",
+            True,
+            True,
+            True,
+            bodies.monthly_body,
+            bodies.locate_in_months,
+            sums_months=bodies.monthly_of,
+        ),
     )
 }

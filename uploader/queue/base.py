@@ -60,6 +60,7 @@ from uploader.queue.types import (
     QueuedRecord,
     Refused,
     Returned,
+    Scope,
 )
 from uploader.records import Record, canonical
 from uploader.residual_mix import claim_deadline
@@ -171,18 +172,25 @@ class Queue(abc.ABC):
         return entry
 
     async def claim(
-        self, account: str, limit: int, lease_s: float, *, one_inverter: bool = False
+        self,
+        account: str,
+        limit: int,
+        lease_s: float,
+        *,
+        one_inverter: bool = False,
+        one_year: bool = False,
     ) -> Claim | None:
         """Lease up to `limit` claimable records of one account, or None when there are none.
 
         They come in `claim_key` order; with `one_inverter`, only the first inverter's records,
-        those of every deadline, in date order (a backfill of one inverter fills each claim).
+        those of every deadline, in date order (a backfill of one inverter fills each claim);
+        with `one_year` too, only those of the first record's year.
         """
         if limit <= 0:
             return None
         now = self._clock()
         until = now + lease_s
-        found = await self._claim(account, limit, one_inverter, now, until)
+        found = await self._claim(account, limit, Scope(one_inverter, one_year), now, until)
         if found is None:
             return None
         lease_id, records = found
@@ -313,11 +321,12 @@ class Queue(abc.ABC):
 
     @abc.abstractmethod
     async def _claim(
-        self, account: str, limit: int, one_inverter: bool, now: float, until: float
+        self, account: str, limit: int, scope: Scope, now: float, until: float
     ) -> tuple[str, list[QueuedRecord]] | None:
         """Reap expired leases, then lease the first `limit` pending records (attempts
-        counted) until `until`: the lease id and the records, or None. With `one_inverter`,
-        the first record's inverter's records of every deadline, deadline by deadline."""
+        counted) until `until`: the lease id and the records, or None. With
+        `scope.one_inverter`, the first record's inverter's records of every deadline,
+        deadline by deadline (with `scope.one_year`, of the first record's year)."""
 
     @abc.abstractmethod
     async def _change_lease(

@@ -26,6 +26,7 @@ __all__ = [
     "QueuedRecord",
     "Refused",
     "Returned",
+    "Scope",
     "earliest",
     "flag_counts",
 ]
@@ -169,6 +170,13 @@ def flag_counts(flags: int, count: int, into: FlagCounts) -> None:
 # account, remote_inv_id, day ("YYYY-MM-DD"), period and accumulated (canonical text), flags,
 # source, the day's deadline key.
 EnqueueRow = tuple[str, str, str, str, str, int, str | None, int]
+
+
+class Scope(NamedTuple):
+    """What one claim may hold: any records, one inverter's, or one inverter's of one year."""
+
+    one_inverter: bool
+    one_year: bool
 
 
 class Extended(NamedTuple):

@@ -52,6 +52,16 @@ class YearsContract:
         assert [r.day for r in first.records] == days[:3000]
         assert [r.day for r in second.records] == days[3000:]
 
+    async def test_a_one_year_claim_stops_at_the_end_of_the_first_days_year(
+        self, queue: Queue
+    ) -> None:
+        """one_year=True takes the first inverter's days of its first year (both deadlines)."""
+        await queue.enqueue([rec("INV1", d) for d in [*SPREAD, "2023-12-31", "2024-01-01"]])
+        first = await claim(queue, one_inverter=True, one_year=True)
+        second = await claim(queue, one_inverter=True, one_year=True)
+        assert [r.day for r in first.records] == ["2023-03-01", "2023-08-01", "2023-12-31"]
+        assert [r.day for r in second.records] == ["2024-01-01", "2024-02-01", "2024-09-01"]
+
     async def test_a_spread_claim_is_released_and_acked_like_any(
         self, queue: Queue, clock: FakeClock
     ) -> None:

@@ -41,6 +41,7 @@ from uploader.queue.types import (
     QueuedRecord,
     Refused,
     Returned,
+    Scope,
 )
 
 __all__ = ["RedisQueue"]
@@ -116,9 +117,12 @@ class RedisQueue(Queue):
         return changed
 
     async def _claim(
-        self, account: str, limit: int, one_inverter: bool, now: float, until: float
+        self, account: str, limit: int, scope: Scope, now: float, until: float
     ) -> tuple[str, list[QueuedRecord]] | None:
-        found = await self._run("claim", account, limit, text(now), text(until), int(one_inverter))
+        one_inverter, one_year = int(scope.one_inverter), int(scope.one_year)
+        found = await self._run(
+            "claim", account, limit, text(now), text(until), one_inverter, one_year
+        )
         if found is None:
             return None
         lease_id, records = found

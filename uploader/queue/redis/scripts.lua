@@ -392,7 +392,7 @@ count_firsts(account, counted)
 return changed
 
 -- claim --
--- ARGV: prefix, account, limit, now, until, one inverter (1/0).
+-- ARGV: prefix, account, limit, now, until, one inverter (1/0), of its first year only (1/0).
 -- Returns false, or {lease id, the records as one JSON array}.
 local account, limit, now, lease_until = ARGV[2], tonumber(ARGV[3]), ARGV[4], ARGV[5]
 reap(now)
@@ -415,9 +415,14 @@ if ARGV[6] == '1' then
     end
     local ckey = ckey_of(members[1])
     local deadline, inverter = string.sub(ckey, 1, 8), string.sub(ckey, 10, -12)
+    -- A run ends before the next year's days ('(' .. run .. '\0YYYY'), or with the inverter.
+    local stop = '\1'
+    if ARGV[7] == '1' then
+        stop = '\0' .. string.format('%04d', tonumber(string.sub(ckey, -10, -7)) + 1)
+    end
     while deadline and #members < limit do
         local run = deadline .. '\0' .. inverter
-        for _, member in ipairs(take_run('[' .. run .. '\0', '(' .. run .. '\1', limit - #members)) do
+        for _, member in ipairs(take_run('[' .. run .. '\0', '(' .. run .. stop, limit - #members)) do
             members[#members + 1] = member
         end
         local following = redis.call('ZRANGEBYLEX', pending, '(' .. deadline .. '\1', '+', 'LIMIT', 0, 1)[1]

@@ -37,6 +37,7 @@ from uploader.queue.types import (
     LeaseChange,
     LedgerRow,
     QueuedRecord,
+    Scope,
 )
 
 __all__ = ["InMemoryQueue", "SQLiteQueue"]
@@ -140,10 +141,10 @@ class SQLiteQueue(Queue):
         return await self._call(self._store.records.enqueue, rows, now)
 
     async def _claim(
-        self, account: str, limit: int, one_inverter: bool, now: float, until: float
+        self, account: str, limit: int, scope: Scope, now: float, until: float
     ) -> tuple[str, list[QueuedRecord]] | None:
         records = self._store.records
-        return await self._call(records.claim, account, limit, one_inverter, now, until)
+        return await self._call(records.claim, account, limit, scope, now, until)
 
     async def _change_lease(
         self, claim: Claim, records: Sequence[QueuedRecord], change: LeaseChange

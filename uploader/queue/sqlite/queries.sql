@@ -174,7 +174,7 @@ SELECT '[' || group_concat(claimed, ',') || ']' FROM (
 )
 
 -- claim_head --
-SELECT deadline, remote_inv_id FROM pending WHERE account = ?
+SELECT deadline, remote_inv_id, day FROM pending WHERE account = ?
 ORDER BY deadline, remote_inv_id, day LIMIT 1
 
 -- claim_inverter --
@@ -182,6 +182,7 @@ ORDER BY deadline, remote_inv_id, day LIMIT 1
 -- and the last day (what delete_inverter takes out of pending).
 SELECT group_concat(claimed, ','), count(*), max(day) FROM (
     SELECT claimed, day FROM pending WHERE account = ? AND deadline = ? AND remote_inv_id = ?
+        AND day <= ?
     ORDER BY day LIMIT ?
 )
 

@@ -29,6 +29,7 @@ from uploader.queue.types import (
     QueuedRecord,
     Refused,
     Returned,
+    Scope,
 )
 
 __all__ = ["Records"]
@@ -38,6 +39,7 @@ ROWS_PER_STATEMENT = 200  # rows of one multi-row upsert (SQLite allows 32766 pa
 encode_pairs = msgspec.msgpack.Encoder().encode
 decode_pairs = msgspec.msgpack.Decoder(list[tuple[int, int]]).decode
 
+LAST_DAY = "9999-12-31"  # a bound no day passes
 Taken = tuple[str, list[QueuedRecord]]  # claimed records as one JSON text, and decoded
 
 
@@ -77,10 +79,11 @@ class Records:
         return flat
 
     def claim(
-        self, account: str, limit: int, one_inverter: bool, now: float, until: float
+        self, account: str, limit: int, scope: Scope, now: float, until: float
     ) -> tuple[str, list[QueuedRecord]] | None:
         """Lease the first `limit` pending records of the account in claim order (with
-        `one_inverter`, the first inverter's records of every deadline, in date order).
+        `scope.one_inverter`, the first inverter's records of every deadline in date order, of
+        its first year only with `scope.one_year`).
 
         SQLite joins the rows' `claimed` JSON into one text (off the GIL), msgspec decodes it
         in one call, and the same text becomes the lease's record list.
@@ -90,8 +93,10 @@ class Records:
             account_id = self.conn.account(account)
             if account_id is None:
                 return None
-            take = self._take_inverter if one_inverter else self._take_run
-            found = take(account_id, limit)
+            if scope.one_inverter:
+                found = self._take_inverter(account_id, limit, scope.one_year)
+            else:
+                found = self._take_run(account_id, limit)
             if found is None:
                 return None
             text, records = found
@@ -107,8 +112,9 @@ class Records:
         self.db.execute(Q["delete_claimed"], (account_id, *claim_key(records[-1])))
         return text, records
 
-    def _take_inverter(self, account_id: int, limit: int) -> Taken | None:
-        """The head inverter's first `limit` pending records, out of pending, in date order.
+    def _take_inverter(self, account_id: int, limit: int, one_year: bool) -> Taken | None:
+        """The head inverter's first `limit` pending records (of the head's year only, with
+        `one_year`), out of pending, in date order.
 
         A day's deadline never falls before an earlier day's, so deadline by deadline is date
         order; each deadline's part is one range of the pending key.
@@ -116,11 +122,12 @@ class Records:
         head = self.db.execute(Q["claim_head"], (account_id,)).fetchone()
         if head is None:
             return None
-        deadline, inverter = head
+        deadline, inverter, day = head
+        last = f"{day[:4]}-12-31" if one_year else LAST_DAY
         parts: list[str] = []
         while deadline is not None and limit > 0:
             params = (account_id, deadline, inverter)
-            row = self.db.execute(Q["claim_inverter"], (*params, limit)).fetchone()
+            row = self.db.execute(Q["claim_inverter"], (*params, last, limit)).fetchone()
             text, taken, last_day = row
             if taken:
                 parts.append(text)
