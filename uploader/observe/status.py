@@ -9,6 +9,8 @@
               "oldest_pending_at": SECONDS | null, "oldest_pending_age_s": SECONDS | null}
 
 Every configured account is listed, with zeros when it has nothing; `sent` counts deliveries.
+`leased` counts records claimed by a live runner; those a killed runner of an SQLite queue had
+claimed count as `pending` (the next `run` returns them at once), and their age counts.
 """
 
 from __future__ import annotations

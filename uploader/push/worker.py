@@ -145,8 +145,9 @@ class AccountWorker:
                 group.create_task(self._lane(stopping, drain), name=f"lane-{self.account}-{lane}")
 
     async def idle(self) -> bool:
-        """Whether this account has nothing pending (now or later) and nothing in flight."""
-        return self.in_flight == 0 and await self._queue.next_available_at(self.account) is None
+        """Whether this account has nothing in flight, and nothing pending, leased (by whoever:
+        a lease that runs out makes its records pending) or delayed in the queue."""
+        return self.in_flight == 0 and await self._queue.drained(self.account)
 
     async def _lane(self, stopping: asyncio.Event, drain: bool) -> None:
         structlog.contextvars.bind_contextvars(account=self.account)

@@ -121,7 +121,8 @@ async def test_a_local_queue_says_it_has_no_accounts_to_share(tmp_path: Path) ->
 async def test_a_schema_1_file_is_migrated_with_its_pending_and_leased_records(
     tmp_path: Path,
 ) -> None:
-    """Opening a schema 1 file rewrites it to schema 2; leased records are pending again."""
+    """Opening a schema 1 file rewrites it to the current schema (3); leased records are
+    pending again."""
     path, clock = tmp_path / "q.db", FakeClock()
     _write_schema_1_file(path, now=clock())
     async with SQLiteQueue(path, clock=clock) as queue:
@@ -143,7 +144,7 @@ async def test_a_schema_1_file_is_migrated_with_its_pending_and_leased_records(
         await queue.enqueue([rec("INV1", period="9")])  # the trigger of schema 2 works
         assert (await queue.counts()).accounts["acme"].pending == 1
     with contextlib.closing(sqlite3.connect(path)) as db:
-        assert db.execute("PRAGMA user_version").fetchone()[0] == 2
+        assert db.execute("PRAGMA user_version").fetchone()[0] == 3
 
 
 def _write_schema_1_file(path: Path, now: float) -> None:

@@ -99,29 +99,31 @@ class Books:
         count: int = self.conn.one("in_flight", (now,))
         return count
 
-    def counts(self, now: float) -> tuple[dict[str, AccountCounts], int]:
-        """Aggregates per account, and the dead letters of no account."""
+    def counts(self, now: float, orphaned: bool) -> tuple[dict[str, AccountCounts], int]:
+        """Aggregates per account, and the dead letters of no account; `orphaned` claims (no
+        live runner holds them) count as pending, as they will be when a runner starts."""
         with self.conn.tx():
             self.conn.reap(now)
             per: dict[str, AccountCounts] = {}
             for account_id, name, sent in self.db.execute(Q["count_sent"]):
                 self.conn.names[account_id] = name
                 per[name] = AccountCounts(sent=sent)
-            self._count_pending(per, now)
+            self._count_pending(per, now, orphaned)
             unattributed = self._count_dead(per)
             for account_id, flags, count in self.db.execute(Q["count_flagged"]):
                 flag_counts(flags, count, per[self.conn.names[account_id]].flagged)
         return per, unattributed
 
-    def _count_pending(self, per: dict[str, AccountCounts], now: float) -> None:
+    def _count_pending(self, per: dict[str, AccountCounts], now: float, orphaned: bool) -> None:
         names = self.conn.names
         for account_id, count, oldest in self.db.execute(Q["count_pending"]):
             counts = per[names[account_id]]
             counts.pending += count
             counts.oldest_pending_at = earliest(counts.oldest_pending_at, oldest)
-        for account_id, released, count, oldest in self.db.execute(Q["count_leases"], (now,)):
+        leases = self.db.execute(Q["count_leases"], (now, orphaned))
+        for account_id, as_pending, count, oldest in leases:
             counts = per[names[account_id]]
-            if released:
+            if as_pending:
                 counts.pending += count
                 counts.oldest_pending_at = earliest(counts.oldest_pending_at, oldest)
             else:

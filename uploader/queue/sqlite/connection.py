@@ -22,7 +22,7 @@ from uploader.errors import QueueError
 from uploader.queue.base import claim_key
 from uploader.queue.types import Claim, QueuedRecord
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 CACHE_KIB = 32 * 1024  # page cache; the enqueue's peak-memory goal is 150 MB in all
 # bytes; 16 KiB pages cut a 1 M-row enqueue's time by ~15 % against 4 KiB (fewer pages to
 # write to the WAL and checkpoint), claims alike or slightly faster.
@@ -97,14 +97,30 @@ class Connection:
             self.db.executescript(f"BEGIN IMMEDIATE;\n{Q['schema']}\nCOMMIT;")
         elif version == 1:
             self._migrate_from_1()
+        elif version == 2:
+            self._migrate_from_2()
+
+    def _migrate_from_2(self) -> None:
+        """Schema 2 to 3: a column more, once (another process may have migrated meanwhile)."""
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            if self.db.execute("PRAGMA user_version").fetchone()[0] == 2:
+                for statement in filter(str.strip, Q["migrate_2"].split(";")):
+                    self.db.execute(statement)
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        self.db.execute("COMMIT")
 
     def _migrate_from_1(self) -> None:
-        """Schema 1 to 2: `pending` rewritten, and every lease's records pending again.
+        """Schema 1 to 3: `pending` rewritten, and every lease's records pending again.
 
         Leases of schema 1 are in another format; their holder was an older uploader, which
         cannot work on this file any more, so their records go back to pending at once.
         """
-        script = f"{Q['migrate_1_before']}\n{Q['schema']}\n{Q['migrate_1_after']}"
+        script = "\n".join(
+            Q[part] for part in ("migrate_1_before", "schema", "migrate_1_after", "migrate_2")
+        )
         self.db.executescript(f"BEGIN IMMEDIATE;\n{script}")  # left open: one transaction
         try:
             for lease_id, blob in self.db.execute("SELECT id, items FROM leases").fetchall():
@@ -160,11 +176,13 @@ class Connection:
         records: Sequence[QueuedRecord],
         released: bool,
         text: str | None = None,
+        runner: bool = False,
     ) -> int:
-        """A lease row for `records` (`text`: their JSON, when the caller already has it)."""
+        """A lease row for `records` (`text`: their JSON, when the caller already has it);
+        `runner`: a claim by the process holding the file's runner lock."""
         oldest = min(map(_first_enqueued_at, records))
         items = encode_records(records) if text is None else text
-        params = (account_id, until, int(released), len(records), oldest, items)
+        params = (account_id, until, int(released), len(records), oldest, items, int(runner))
         lease_id: int = self.db.execute(Q["lease_add"], params).lastrowid  # type: ignore[assignment]
         return lease_id
 

@@ -9,7 +9,8 @@
 -- pended): a claim reads that one column and decodes the lot with msgspec in one call, half
 -- the CPU of turning eight columns per row into Python objects (docs/decisions.md).
 -- A lease is one row whose blob lists its records; ack deletes it, expiry puts the records
--- back into `pending`. Sent and dead are not states of a `records` row: `accounts.sent`
+-- back into `pending`. A claim made by the file's runner (the process holding its lock) says
+-- so (`runner`): when no process holds the lock, those are a dead runner's. Sent and dead are not states of a `records` row: `accounts.sent`
 -- counts deliveries, `dead_letters` holds the dead.
 
 -- schema --
@@ -52,7 +53,8 @@ CREATE TABLE IF NOT EXISTS leases (
     released INTEGER NOT NULL DEFAULT 0,
     n INTEGER NOT NULL,
     oldest REAL,
-    items BLOB NOT NULL
+    items BLOB NOT NULL,
+    runner INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS leases_until ON leases (until);
 CREATE TABLE IF NOT EXISTS ledger (
@@ -100,7 +102,13 @@ CREATE TRIGGER IF NOT EXISTS records_changed AFTER UPDATE OF version ON records 
                    new.accumulated_kwh, 1, new.first_enqueued_at));
     DELETE FROM dead_letters WHERE record_id = new.id;
 END;
-PRAGMA user_version = 2;
+PRAGMA user_version = 3;
+
+-- migrate_2 --
+-- Schema 2 to 3: claims say whether the runner made them. Those of schema 2 are not known
+-- to be, and run out as before. (Run statement by statement: no semicolon in comments.)
+ALTER TABLE leases ADD COLUMN runner INTEGER NOT NULL DEFAULT 0;
+PRAGMA user_version = 3;
 
 -- migrate_1_before --
 -- Schema 1 kept the values in `pending` as columns; schema 2 keeps the claimed form. The old
@@ -198,7 +206,8 @@ DELETE FROM pending WHERE account = ? AND deadline = ? AND remote_inv_id = ? AND
 DELETE FROM pending WHERE account = ? AND (deadline, remote_inv_id, day) <= (?, ?, ?)
 
 -- lease_add --
-INSERT INTO leases (account, until, released, n, oldest, items) VALUES (?, ?, ?, ?, ?, ?)
+INSERT INTO leases (account, until, released, n, oldest, items, runner)
+VALUES (?, ?, ?, ?, ?, ?, ?)
 
 -- lease_get --
 SELECT account, until, released, items FROM leases WHERE id = ?
@@ -217,6 +226,9 @@ UPDATE leases SET until = ? WHERE id = ? AND released = 0 AND until > ?
 
 -- leases_expired --
 SELECT id, items FROM leases WHERE until <= ?
+
+-- leases_of_runners --
+SELECT id, items FROM leases WHERE released = 0 AND runner = 1 ORDER BY until, id
 
 -- ledger_add --
 INSERT INTO ledger (batch_id, account, records, sent_at, http_status, process_id, endpoint, items)
@@ -264,8 +276,10 @@ WHERE l.released = 1 GROUP BY l.account
 SELECT account, count(*), min(first_enqueued_at) FROM pending GROUP BY account
 
 -- count_leases --
-SELECT account, released, sum(n), min(oldest) FROM leases WHERE until > ? OR released = 1
-GROUP BY account, released
+-- Pending: delayed releases, and (with ?2) the claims of a runner that no longer lives.
+SELECT account, released = 1 OR (runner = 1 AND ?2), sum(n), min(oldest) FROM leases
+WHERE until > ?1 OR released = 1
+GROUP BY 1, 2
 
 -- count_sent --
 SELECT id, name, sent FROM accounts

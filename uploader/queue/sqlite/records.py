@@ -79,7 +79,7 @@ class Records:
         return flat
 
     def claim(
-        self, account: str, limit: int, scope: Scope, now: float, until: float
+        self, account: str, limit: int, scope: Scope, now: float, until: float, runner: bool
     ) -> tuple[str, list[QueuedRecord]] | None:
         """Lease the first `limit` pending records of the account in claim order (with
         `scope.one_inverter`, the first inverter's records of every deadline in date order, of
@@ -100,7 +100,7 @@ class Records:
             if found is None:
                 return None
             text, records = found
-            lease_id = self.conn.add_lease(account_id, until, records, False, text)
+            lease_id = self.conn.add_lease(account_id, until, records, False, text, runner)
         return str(lease_id), records
 
     def _take_run(self, account_id: int, limit: int) -> Taken | None:
@@ -197,6 +197,18 @@ class Records:
             return True
         self.conn.unpend(account_id, records)
         return False
+
+    def free_claims(self) -> int:
+        """The records of every runner's claim pending again, one attempt further (a runner
+        starts: they are a dead one's); delayed releases keep their delay. How many."""
+        freed = 0
+        with self.conn.tx():
+            for lease_id, blob in self.db.execute(Q["leases_of_runners"]).fetchall():
+                records = decode_records(blob)
+                self.conn.repend(records)
+                self.db.execute(Q["lease_delete"], (lease_id,))
+                freed += len(records)
+        return freed
 
     def requeue_batch(self, batch_id: str, now: float, dead_at: int, reason: str) -> int:
         """A Failed batch's records pending again, once; dead at their `dead_at`-th failure."""
