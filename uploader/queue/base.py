@@ -182,9 +182,8 @@ class Queue(abc.ABC):
     ) -> Claim | None:
         """Lease up to `limit` claimable records of one account, or None when there are none.
 
-        They come in `claim_key` order; with `one_inverter`, only the first inverter's records,
-        those of every deadline, in date order (a backfill of one inverter fills each claim);
-        with `one_year` too, only those of the first record's year.
+        They come in `claim_key` order; with `one_inverter`, the first inverter's records of
+        every deadline in date order (with `one_year`, of the first record's year only).
         """
         if limit <= 0:
             return None
@@ -264,19 +263,12 @@ class Queue(abc.ABC):
         return (await self._availability(account, self._clock())).get(account)
 
     async def drained(self, account: str) -> bool:
-        """Whether none of the account's records is pending, leased or delayed: what a drain
-        waits for. A lease counts whoever holds it (its records return if it runs out); dead
-        letters do not (they wait for a person)."""
+        """No record of the account pending, leased (by anyone) or delayed: a drain's end."""
         return await self._drained(account)
 
     async def known_days(self, account: str, remote_inv_id: str, year: int) -> dict[str, str]:
-        """The latest period value (canonical text) of every day of one inverter's year the
-        queue holds, by "YYYY-MM-DD": pending, leased or sent alike.
-
-        A dead day is left out: the registry refused it (or its processing failed twice), and
-        a sum carrying it again would be refused again with it. It counts once a correction or
-        `replay_dead` makes it pending; a purged one is forgotten.
-        """
+        """Day ("YYYY-MM-DD") -> latest period text of every day of one inverter-year the queue
+        holds, pending, leased or sent; not the dead (docs/decisions.md, "Monthly endpoint")."""
         return await self._known_days(account, remote_inv_id, year)
 
     async def in_flight(self) -> int:
@@ -324,9 +316,7 @@ class Queue(abc.ABC):
         self, account: str, limit: int, scope: Scope, now: float, until: float
     ) -> tuple[str, list[QueuedRecord]] | None:
         """Reap expired leases, then lease the first `limit` pending records (attempts
-        counted) until `until`: the lease id and the records, or None. With
-        `scope.one_inverter`, the first record's inverter's records of every deadline,
-        deadline by deadline (with `scope.one_year`, of the first record's year)."""
+        counted, within `scope`) until `until`: the lease id and the records, or None."""
 
     @abc.abstractmethod
     async def _change_lease(
@@ -358,7 +348,7 @@ class Queue(abc.ABC):
 
     @abc.abstractmethod
     async def _drained(self, account: str) -> bool:
-        """No pending record, no lease (live, expired or a delayed release) of the account."""
+        """No pending record, no lease (live, expired or delayed) of the account."""
 
     @abc.abstractmethod
     async def _known_days(self, account: str, remote_inv_id: str, year: int) -> dict[str, str]:

@@ -10,8 +10,9 @@
 -- the CPU of turning eight columns per row into Python objects (docs/decisions.md).
 -- A lease is one row whose blob lists its records; ack deletes it, expiry puts the records
 -- back into `pending`. A claim made by the file's runner (the process holding its lock) says
--- so (`runner`): when no process holds the lock, those are a dead runner's. Sent and dead are not states of a `records` row: `accounts.sent`
--- counts deliveries, `dead_letters` holds the dead.
+-- so (`runner`): when no process holds the lock, those are a dead runner's. Sent and dead are
+-- not states of a `records` row: `accounts.sent` counts deliveries, `dead_letters` holds the
+-- dead.
 
 -- schema --
 CREATE TABLE IF NOT EXISTS accounts (
