@@ -39,6 +39,7 @@ STORE_OPS: dict[tuple[Any, str], Callable[..., str]] = {
     (Records, "claim"): lambda *_: "queue.claim",
     (Records, "change_lease"): lambda _self, _claim, _records, change: _CHANGES[type(change)],
     (Books, "availability"): lambda *_: "queue.next_available_at",
+    (Books, "drained"): lambda *_: "queue.drained",
     (Books, "in_flight"): lambda *_: "queue.in_flight",
 }
 

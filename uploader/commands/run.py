@@ -32,14 +32,16 @@ def add_parser(subparsers: Subparsers) -> None:
         description=(
             "Push queued records to the registry at the rate its limits allow. Stops taking new "
             "batches on SIGTERM or SIGINT, lets in-flight requests finish within "
-            "worker.shutdown_timeout_s, returns the rest to the queue and exits 0."
+            "worker.shutdown_timeout_s, returns the rest to the queue and exits 0. One run serves "
+            "an SQLite queue file at a time (a second exits 2); it returns the records a killed "
+            "run had claimed to pending as it starts."
         ),
     )
     parser.add_argument(
         "--drain",
         action="store_true",
-        help="exit once nothing is pending or in flight, with a summary on stderr: 0, or 1 if "
-        "any record was dead-lettered (refused, or its processing Failed twice) or an account "
+        help="exit once nothing is pending, leased or delayed, with a summary on stderr: 0, or 1 "
+        "if any record was dead-lettered (refused, or its processing Failed twice) or an account "
         "was paused",
     )
     parser.add_argument(

@@ -14,14 +14,18 @@ without a leading `$.` (JSON path) or as a JSON pointer (`/Devices/0/Data/3`), i
 
 from __future__ import annotations
 
+import decimal
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
+from decimal import Decimal
 
 import msgspec
 
 from uploader.queue.base import QueuedRecord
+from uploader.records import canonical
 
 Groups = tuple[tuple[int, int], ...]
+BodyBuilder = Callable[[Sequence[QueuedRecord], Groups, str], str]
 
 MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
@@ -43,6 +47,11 @@ def canonical_path(field: str) -> str:
         path = ".".join(path[1:].split("/"))
     path = path.removeprefix("$").removeprefix(".")
     return _DOT_INDEX.sub(r"[\1]", path)
+
+
+# Sums of canonical decimals are exact: a result that would need rounding raises instead.
+_EXACT = decimal.Context(prec=100, traps=[decimal.Inexact, decimal.Rounded])
+_ZERO = Decimal(0)
 
 
 def quoted(remote_inv_id: str) -> str:
@@ -104,19 +113,43 @@ def legacy_body(records: Sequence[QueuedRecord], groups: Groups, q: str) -> str:
 
 
 def monthly_body(records: Sequence[QueuedRecord], groups: Groups, q: str) -> str:
-    """One inverter's months of one year: `{"RemoteInvId", "Data": {"Year", "Period…": {}}}`.
+    """One inverter's months of one year, each the sum of the records' days in it."""
+    return _monthly(records, q, {})
 
-    Each record stands for a month (dated on any of its days; its period value is the
-    month's production).
-    """
-    months = {MONTHS[int(r.day[5:7]) - 1]: f"{q}{r.period_kwh}{q}" for r in records}
-    values = ",".join(f'"{m}":{months[m]}' for m in MONTHS if m in months)
+
+def monthly_of(days: Mapping[str, str]) -> BodyBuilder:
+    """The monthly body over `days` (day -> period, the queue's `known_days` of the
+    records' inverter-year): every month known of that year, as the sum of its days."""
+
+    def body(records: Sequence[QueuedRecord], groups: Groups, q: str) -> str:
+        return _monthly(records, q, days)
+
+    return body
+
+
+def _monthly(records: Sequence[QueuedRecord], q: str, days: Mapping[str, str]) -> str:
+    # `{"RemoteInvId", "Data": {"Year", "PeriodProductionPerMonthInKWh": {"Jan": …}}}`
+    sums = month_sums(records, days)
+    values = ",".join(f'"{MONTHS[month - 1]}":{q}{total}{q}' for month, total in sums.items())
     rid = quoted(records[0].remote_inv_id)
     year = int(records[0].day[:4])
     return (
         f'{{"RemoteInvId":{rid},"Data":{{"Year":{year},'
         f'"PeriodProductionPerMonthInKWh":{{{values}}}}}}}'
     )
+
+
+def month_sums(records: Sequence[QueuedRecord], days: Mapping[str, str]) -> dict[int, str]:
+    """Every month of the records' year that `days` or the records know (1-12, in order): the
+    exact sum of its days, a day's value being its value in `days` (the queue's latest) if
+    there, else the record's. The registry gets the whole year it may hold, never a part."""
+    values = {r.day: r.period_kwh for r in records}
+    values.update(days)
+    sums: dict[int, Decimal] = {}
+    for day, value in values.items():
+        month = int(day[5:7])
+        sums[month] = _EXACT.add(sums.get(month, _ZERO), Decimal(value))
+    return {month: canonical(sums[month]) for month in sorted(sums)}
 
 
 def locate_in_devices(

@@ -8,15 +8,14 @@ locator in `uploader.push.bodies`) and its path in `uploader.config.Paths`.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
 
 from uploader.push import bodies
-from uploader.push.bodies import Groups
+from uploader.push.bodies import BodyBuilder, Groups
 from uploader.queue.base import QueuedRecord
 from uploader.registry.answers import DATA_OBJECT, PROCESS_ID, Shape
 
-BodyBuilder = Callable[[Sequence[QueuedRecord], Groups, str], str]
 Locator = Callable[[Sequence[QueuedRecord], Groups, str], Sequence[QueuedRecord] | None]
 
 
@@ -32,6 +31,13 @@ class EndpointSpec:
     locate: Locator  # the records an error's field path names, or None
     answer: Shape  # what a 2xx must be to count as a delivery
     daily: bool = True  # a record is one day (else a month): what a read-back compares
+    # A body of sums over the days of an inverter-year: the builder over the days the queue
+    # knows of it (`Queue.known_days`), as the push path reads them for each request.
+    sums_months: Callable[[Mapping[str, str]], BodyBuilder] | None = None
+
+    def over(self, days: Mapping[str, str]) -> EndpointSpec:
+        """The spec of one request whose body sums `days` (this one, if it sums nothing)."""
+        return self if self.sums_months is None else replace(self, body=self.sums_months(days))
 
 
 ENDPOINTS: dict[str, EndpointSpec] = {
@@ -49,7 +55,8 @@ ENDPOINTS: dict[str, EndpointSpec] = {
         EndpointSpec(
             "legacy", True, False, False, bodies.legacy_body, bodies.locate_in_data, DATA_OBJECT
         ),
-        # Monthly data: one inverter's months of one year per request.
+        # Monthly data: one inverter's months of one year per request, each month the sum of
+        # the latest value of every day the queue knows of it.
         EndpointSpec(
             "monthly",
             True,
@@ -59,6 +66,7 @@ ENDPOINTS: dict[str, EndpointSpec] = {
             bodies.locate_in_months,
             PROCESS_ID,
             daily=False,
+            sums_months=bodies.monthly_of,
         ),
     )
 }

@@ -20,7 +20,7 @@ from uploader.errors import QueueError, RegistryError
 from uploader.push import batcher, policy
 from uploader.push.batcher import Batch
 from uploader.push.delivery import Held, Sent
-from uploader.push.endpoints import ENDPOINTS
+from uploader.push.endpoints import ENDPOINTS, EndpointSpec
 from uploader.push.events import BatchDetails, Hook
 from uploader.push.policy import Ack, Bisect, DeadLetter, Decision, Pause, Retry
 from uploader.queue.base import Claim, LedgerEntry, Queue, QueuedRecord
@@ -74,8 +74,9 @@ class AccountWorker:
                 group.create_task(self._lane(stopping, drain), name=f"lane-{self.account}-{lane}")
 
     async def idle(self) -> bool:
-        """Whether this account has nothing pending (now or later) and nothing in flight."""
-        return self.in_flight == 0 and await self._queue.next_available_at(self.account) is None
+        """Whether this account has nothing in flight, and nothing pending, leased (by whoever:
+        a lease that runs out makes its records pending) or delayed in the queue."""
+        return self.in_flight == 0 and await self._queue.drained(self.account)
 
     async def _lane(self, stopping: asyncio.Event, drain: bool) -> None:
         structlog.contextvars.bind_contextvars(account=self.account)
@@ -112,6 +113,7 @@ class AccountWorker:
             registry.max_records_per_request,
             self._settings.worker.lease_s,
             one_inverter=self._spec.one_inverter,
+            one_year=self._spec.one_year,
         )
 
     async def _wait_for_work(self, stopping: asyncio.Event) -> None:
@@ -132,7 +134,8 @@ class AccountWorker:
         keeper = asyncio.create_task(self._keep_lease(held), name=f"lease-{self.account}")
         try:
             records = await self._first_year(held)
-            await self._send(held, batcher.build(records, self._spec, self._numbers))
+            spec = await self._spec_for(records)
+            await self._send(held, batcher.build(records, spec, self._numbers))
         finally:
             keeper.cancel()
             try:
@@ -155,6 +158,17 @@ class AccountWorker:
         if later:
             await self._settle_release(held, later, 0.0)
         return [r for r in records if r.day[:4] == year]
+
+    async def _spec_for(self, records: Sequence[QueuedRecord]) -> EndpointSpec:
+        """The spec whose body carries `records`: one that sums the days of their
+        inverter-year reads every day the queue knows of it, sent or not."""
+        if self._spec.sums_months is None:
+            return self._spec
+        first = records[0]
+        year = int(first.day[:4])
+        return self._spec.over(
+            await self._queue.known_days(self.account, first.remote_inv_id, year)
+        )
 
     async def _keep_lease(self, held: Held) -> None:
         lease_s = self._settings.worker.lease_s

@@ -62,6 +62,7 @@ from uploader.queue.types import (
     Refused,
     Requeued,
     Returned,
+    Scope,
 )
 from uploader.records import Record, canonical
 from uploader.residual_mix import claim_deadline
@@ -176,18 +177,24 @@ class Queue(DeliveryBooks):
         return entry
 
     async def claim(
-        self, account: str, limit: int, lease_s: float, *, one_inverter: bool = False
+        self,
+        account: str,
+        limit: int,
+        lease_s: float,
+        *,
+        one_inverter: bool = False,
+        one_year: bool = False,
     ) -> Claim | None:
         """Lease up to `limit` claimable records of one account, or None when there are none.
 
-        They come in `claim_key` order; with `one_inverter`, only the first inverter's records
-        of the first deadline.
+        They come in `claim_key` order; with `one_inverter`, the first inverter's records of
+        every deadline in date order (with `one_year`, of the first record's year only).
         """
         if limit <= 0:
             return None
         now = self._clock()
         until = now + lease_s
-        found = await self._claim(account, limit, one_inverter, now, until)
+        found = await self._claim(account, limit, Scope(one_inverter, one_year), now, until)
         if found is None:
             return None
         lease_id, records = found
@@ -260,6 +267,15 @@ class Queue(DeliveryBooks):
         """When the account's earliest pending record is claimable (<= now: already)."""
         return (await self._availability(account, self._clock())).get(account)
 
+    async def drained(self, account: str) -> bool:
+        """No record of the account pending, leased (by anyone) or delayed: a drain's end."""
+        return await self._drained(account)
+
+    async def known_days(self, account: str, remote_inv_id: str, year: int) -> dict[str, str]:
+        """Day ("YYYY-MM-DD") -> latest period text of every day of one inverter-year the queue
+        holds, pending, leased or sent; not the dead (docs/decisions.md, "Monthly endpoint")."""
+        return await self._known_days(account, remote_inv_id, year)
+
     async def in_flight(self) -> int:
         """Records under unexpired leases."""
         return await self._in_flight(self._clock())
@@ -304,10 +320,10 @@ class Queue(DeliveryBooks):
 
     @abc.abstractmethod
     async def _claim(
-        self, account: str, limit: int, one_inverter: bool, now: float, until: float
+        self, account: str, limit: int, scope: Scope, now: float, until: float
     ) -> tuple[str, list[QueuedRecord]] | None:
         """Reap expired leases, then lease the first `limit` pending records (attempts
-        counted) until `until`: the lease id and the records, or None."""
+        counted, within `scope`) until `until`: the lease id and the records, or None."""
 
     @abc.abstractmethod
     async def _change_lease(
@@ -336,6 +352,14 @@ class Queue(DeliveryBooks):
     async def _availability(self, account: str | None, now: float) -> dict[str, float]:
         """Reap, then per account (one, or every one): `now` when it has pending records,
         else the end of its earliest delayed release; accounts with neither left out."""
+
+    @abc.abstractmethod
+    async def _drained(self, account: str) -> bool:
+        """No pending record, no lease (live, expired or delayed) of the account."""
+
+    @abc.abstractmethod
+    async def _known_days(self, account: str, remote_inv_id: str, year: int) -> dict[str, str]:
+        """Day -> period of the inverter-year's stored records that are not dead letters."""
 
     @abc.abstractmethod
     async def _in_flight(self, now: float) -> int:

@@ -5,7 +5,8 @@ response, which needs the exact response times), so two processes sending for on
 would each spend the whole budget and draw 429s. `uploader run` therefore holds the leases of
 its accounts while it serves them, through `Queue.account_leases`: each backend says how its
 processes share accounts. A queue that several hosts share (Redis) leases them there; a local
-one (SQLite, memory) hands out `LocalLeases`, which hold nothing.
+one hands out `LocalLeases`: for an SQLite file, its runner's lock (one runner per file, see
+`uploader.queue.sqlite.runner`); for memory, nothing.
 
 Entering the leases takes them or raises ConfigError naming the holder; `lost` is set when
 they are lost while serving (the holder must stop taking work).

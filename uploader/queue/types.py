@@ -29,6 +29,7 @@ __all__ = [
     "Refused",
     "Requeued",
     "Returned",
+    "Scope",
     "StoredRecord",
     "earliest",
     "flag_counts",
@@ -210,6 +211,13 @@ class Requeued(NamedTuple):
 # account, remote_inv_id, day ("YYYY-MM-DD"), period and accumulated (canonical text), flags,
 # source, the day's deadline key.
 EnqueueRow = tuple[str, str, str, str, str, int, str | None, int]
+
+
+class Scope(NamedTuple):
+    """What one claim may hold: any records, one inverter's, or one inverter's of one year."""
+
+    one_inverter: bool
+    one_year: bool
 
 
 class Extended(NamedTuple):

@@ -22,13 +22,14 @@ from uploader.registry.ratespec import RateSpec
 from uploader.simulator import FakeRegistry, SimOptions
 
 
-def write_config(path: Path, url: str, queue: Path) -> None:
+def write_config(path: Path, url: str, queue: Path, lease_s: float = 0.6) -> None:
+    """An `uploader run` configuration: a slow account budget, 40 records a request."""
     accounts = "".join(f'[[accounts]]\nid = "{a}"\ntoken = "{TOKENS[a]}"\n' for a in ACCOUNTS)
     path.write_text(
         f'queue = "sqlite:///{queue}"\n'
         f'[registry]\nbase_url = "{url}"\nmax_records_per_request = 40\ntimeout_s = 5\n'
         '[limits]\naccount = "5/1s"\nip = "3000/1s"\n'
-        "[worker]\nlease_s = 0.6\nidle_poll_s = 0.05\nshutdown_timeout_s = 1\n"
+        f"[worker]\nlease_s = {lease_s}\nidle_poll_s = 0.05\nshutdown_timeout_s = 1\n"
         '[server]\nlisten = "127.0.0.1:0"\n'
         '[log]\nlevel = "warning"\n' + accounts
     )

@@ -130,6 +130,25 @@ class BooksContract:
         assert await queue.next_available_at("bolt") == START + 9
         assert await queue.next_available_at("acme") is None  # bolt's delay is not acme's
 
+    async def test_drained_means_nothing_pending_leased_or_delayed(
+        self, queue: Queue, clock: FakeClock
+    ) -> None:
+        """An account is drained only when none of its records is pending, leased or delayed."""
+        assert await queue.drained("acme")
+        await queue.enqueue([rec(), rec("INV2"), rec(account="bolt")])
+        assert not await queue.drained("acme")
+        held = await claim(queue)
+        assert not await queue.drained("acme")  # leased: a lease that runs out makes them pending
+        await queue.release(held, held.records, delay_s=9)
+        assert not await queue.drained("acme")
+        clock.advance(9)
+        again = await claim(queue)
+        await queue.ack(again, again.records[:1], entry("b1", again))
+        assert not await queue.drained("acme")
+        await queue.reject(again, [(again.records[1], "422: no")])
+        assert await queue.drained("acme")  # a dead letter waits for a person, not for a drain
+        assert not await queue.drained("bolt")
+
     # -- account leases -------------------------------------------------------------------
 
     async def test_account_leases_are_held_while_serving(self, queue: Queue) -> None:

@@ -160,7 +160,10 @@ async def test_a_schema_2_file_learns_what_its_ledger_confirmed(tmp_path: Path) 
         await queue.ack(held, held.records[1:], entry("b2", held, process_id=2))
         await queue.set_ledger_status("b1", "Success")
     with contextlib.closing(sqlite3.connect(path)) as db:  # back to schema 2
-        db.executescript("ALTER TABLE records DROP COLUMN confirmed; PRAGMA user_version = 2;")
+        db.executescript(
+            "ALTER TABLE records DROP COLUMN confirmed; ALTER TABLE leases DROP COLUMN runner;"
+            "PRAGMA user_version = 2;"
+        )
     async with SQLiteQueue(path) as queue:
         day = dt.date(2024, 5, 1)
         states = [(r.remote_inv_id, r.state) async for rows in

@@ -43,6 +43,7 @@ from uploader.queue.types import (
     Refused,
     Requeued,
     Returned,
+    Scope,
     StoredRecord,
 )
 
@@ -122,9 +123,12 @@ class RedisQueue(Queue):
         return changed
 
     async def _claim(
-        self, account: str, limit: int, one_inverter: bool, now: float, until: float
+        self, account: str, limit: int, scope: Scope, now: float, until: float
     ) -> tuple[str, list[QueuedRecord]] | None:
-        found = await self._run("claim", account, limit, text(now), text(until), int(one_inverter))
+        one_inverter, one_year = int(scope.one_inverter), int(scope.one_year)
+        found = await self._run(
+            "claim", account, limit, text(now), text(until), one_inverter, one_year
+        )
         if found is None:
             return None
         lease_id, records = found
@@ -186,6 +190,17 @@ class RedisQueue(Queue):
     async def _availability(self, account: str | None, now: float) -> dict[str, float]:
         found: list[bytes] = await self._run("availability", text(now), optional(account))
         return {name.decode(): float(at) for name, at in zip(found[::2], found[1::2], strict=True)}
+
+    async def _drained(self, account: str) -> bool:
+        return bool(await self._run("drained", account))
+
+    async def _known_days(self, account: str, remote_inv_id: str, year: int) -> dict[str, str]:
+        # The claim keys of every day of the year: the records' index is keyed by them.
+        first = dt.date(year, 1, 1)
+        days = (first + dt.timedelta(days=n) for n in range((dt.date(year + 1, 1, 1) - first).days))
+        ckeys = [claim_member_key(deadline_key(d), remote_inv_id, d.isoformat()) for d in days]
+        found: list[bytes] = await self._run("known_days", account, *ckeys)
+        return {d.decode(): p.decode() for d, p in zip(found[::2], found[1::2], strict=True)}
 
     async def _in_flight(self, now: float) -> int:
         n: int = await self._run("in_flight", text(now))
@@ -279,6 +294,11 @@ def _by_account(rows: Iterable[EnqueueRow]) -> dict[str, list[EnqueueRow]]:
     return groups
 
 
+def claim_member_key(deadline: int, inverter: str, day: str) -> str:
+    """A record's claim key as the scripts keep it (see scripts.lua)."""
+    return f"{deadline:08d}\0{inverter}\0{day}"
+
+
 def _upserts(rows: Sequence[EnqueueRow]) -> bytes:
     """One msgpack array of strings, six per record: claim key, the JSON of inverter and day,
     the values, the flags, the source (see the script).
@@ -290,6 +310,6 @@ def _upserts(rows: Sequence[EnqueueRow]) -> bytes:
     fields: list[str] = []
     extend = fields.extend
     for _, inverter, day, period, accumulated, flags, source, deadline in rows:
-        extend((f"{deadline:08d}\0{inverter}\0{day}", encode((inverter, day))[1:-1].decode(),
+        extend((claim_member_key(deadline, inverter, day), encode((inverter, day))[1:-1].decode(),
                 period, accumulated, str(int(flags)), optional(source)))  # fmt: skip
     return pack(fields)

@@ -412,27 +412,48 @@ count_firsts(account, counted)
 return changed
 
 -- claim --
--- ARGV: prefix, account, limit, now, until, one inverter (1/0).
+-- ARGV: prefix, account, limit, now, until, one inverter (1/0), of its first year only (1/0).
 -- Returns false, or {lease id, the records as one JSON array}.
-local account, limit, now, lease_until = ARGV[2], ARGV[3], ARGV[4], ARGV[5]
+local account, limit, now, lease_until = ARGV[2], tonumber(ARGV[3]), ARGV[4], ARGV[5]
 reap(now)
 local pending = key('pending', account)
+-- A run is a contiguous range of the claim order: one range removal takes it.
+local function take_run(from, to, most)
+    local run = redis.call('ZRANGEBYLEX', pending, from, to, 'LIMIT', 0, most)
+    if #run > 0 then
+        redis.call('ZREMRANGEBYLEX', pending, '[' .. run[1], '[' .. run[#run])
+    end
+    return run
+end
 local members
 if ARGV[6] == '1' then
-    local head = redis.call('ZRANGEBYLEX', pending, '-', '+', 'LIMIT', 0, 1)[1]
-    if not head then
+    -- The head's inverter, deadline by deadline (a day's deadline never falls before an
+    -- earlier day's, so this is date order); the next deadline is one seek past this one's.
+    members = take_run('-', '+', 1)
+    if #members == 0 then
         return false
     end
-    local inverter = string.sub(ckey_of(head), 1, -12)  -- deadline\0inverter
-    members = redis.call('ZRANGEBYLEX', pending, '[' .. inverter .. '\0', '(' .. inverter .. '\1', 'LIMIT', 0, limit)
+    local ckey = ckey_of(members[1])
+    local deadline, inverter = string.sub(ckey, 1, 8), string.sub(ckey, 10, -12)
+    -- A run ends before the next year's days ('(' .. run .. '\0YYYY'), or with the inverter.
+    local stop = '\1'
+    if ARGV[7] == '1' then
+        stop = '\0' .. string.format('%04d', tonumber(string.sub(ckey, -10, -7)) + 1)
+    end
+    while deadline and #members < limit do
+        local run = deadline .. '\0' .. inverter
+        for _, member in ipairs(take_run('[' .. run .. '\0', '(' .. run .. stop, limit - #members)) do
+            members[#members + 1] = member
+        end
+        local following = redis.call('ZRANGEBYLEX', pending, '(' .. deadline .. '\1', '+', 'LIMIT', 0, 1)[1]
+        deadline = following and string.sub(following, 1, 8)
+    end
 else
-    members = redis.call('ZRANGEBYLEX', pending, '-', '+', 'LIMIT', 0, limit)
+    members = take_run('-', '+', limit)
 end
 if #members == 0 then
     return false
 end
--- The members are a contiguous run of the claim order: one range removal takes them all.
-redis.call('ZREMRANGEBYLEX', pending, '[' .. members[1], '[' .. members[#members])
 local records, counted = {}, {}
 for i, member in ipairs(members) do
     local json = json_of(member)
@@ -633,6 +654,32 @@ for _, account in ipairs(only and {only} or redis.call('SMEMBERS', P .. ':accoun
     if at then
         found[#found + 1] = account
         found[#found + 1] = at
+    end
+end
+return found
+
+-- drained --
+-- ARGV: prefix, account. 1 when none of its records is pending, leased or delayed.
+local account = ARGV[2]
+if redis.call('EXISTS', key('pending', account), key('held', account)) > 0 then
+    return 0
+end
+for _, id in ipairs(redis.call('ZRANGE', P .. ':live', 0, -1)) do
+    if redis.call('HGET', key('leaseinfo', id), 'a') == account then
+        return 0
+    end
+end
+return 1
+
+-- known_days --
+-- ARGV: prefix, account, then the claim keys of every day of one inverter-year. Returns
+-- {day, period, ...} of the stored records that are not dead letters.
+local found = {}
+local ckeys = {unpack(ARGV, 3)}
+for i, rid in ipairs(hmget_all(key('ids', ARGV[2]), ckeys)) do
+    if rid and redis.call('HEXISTS', P .. ':letters:record', rid) == 0 then
+        found[#found + 1] = string.sub(ckeys[i], -10)
+        found[#found + 1] = redis.call('HGET', key('record', rid), 'p')
     end
 end
 return found

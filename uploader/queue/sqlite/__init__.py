@@ -2,16 +2,19 @@
 
 Every call runs on a single-thread executor that owns the connection, so nothing blocks the
 event loop and the connection is never shared between threads. Several processes may open
-the same file (an `enqueue` while `run` drains): SQLite's locks serialise their transactions.
+the same file (an `enqueue` while `run` drains): SQLite's locks serialise their transactions;
+one of them at a time serves its accounts (`runner`). Its files are created 0600.
 `memory:` is the same queue on SQLite's `:memory:` database (`InMemoryQueue`).
 
 Modules: `connection` (schema, transactions, lease plumbing), `records` (the record flow),
-`books` (dead letters, ledger, reads), and `queries.sql`; the queue holds one of each.
+`books` (dead letters, ledger, reads), `runner` (the runner's lock), and `queries.sql`; the
+queue holds one of each.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import os
 import sqlite3
@@ -28,6 +31,7 @@ from uploader.queue.schemes import sqlite_path
 from uploader.queue.sqlite.books import Books
 from uploader.queue.sqlite.connection import MEMORY, Connection
 from uploader.queue.sqlite.records import Records
+from uploader.queue.sqlite.runner import FILE_MODE, RunnerLock, lock_path, runner_alive
 from uploader.queue.types import (
     AccountCounts,
     Claim,
@@ -38,6 +42,7 @@ from uploader.queue.types import (
     LedgerRow,
     QueuedRecord,
     Requeued,
+    Scope,
     StoredRecord,
 )
 
@@ -76,6 +81,7 @@ class SQLiteQueue(Queue):
         self._busy_timeout_s = busy_timeout_s
         self._executor: ThreadPoolExecutor | None = None
         self._opened: Store | None = None
+        self._runner: RunnerLock | None = None
 
     @classmethod
     def from_url(cls, url: str, *, clock: Callable[[], float] = time.time) -> Self:
@@ -86,8 +92,31 @@ class SQLiteQueue(Queue):
         return f"<SQLiteQueue path={str(self.path)!r} open={self._opened is not None}>"
 
     def account_leases(self, accounts: Sequence[str]) -> LocalLeases:
-        """`LocalLeases`: one `uploader run` serves every account of a local queue."""
-        return LocalLeases(accounts)
+        """One `uploader run` serves every account of a local queue: a file's runner holds
+        its lock (`RunnerLock`), and frees the claims of the runners that died before it."""
+        if self._in_memory:
+            return LocalLeases(accounts)
+        self._runner = RunnerLock(accounts, self.path, self._free_claims)
+        return self._runner
+
+    @property
+    def _in_memory(self) -> bool:
+        return str(self.path) == MEMORY
+
+    async def _free_claims(self) -> int:
+        return await self._call(self._store.records.free_claims)
+
+    @property
+    def _is_runner(self) -> bool:
+        """Whether this queue holds its file's runner lock."""
+        return self._runner is not None and self._runner.held
+
+    async def _claims_orphaned(self) -> bool:
+        """Whether the runner's claims in the file are a dead one's (no process holds the
+        lock); claims made without the lock run out as any lease."""
+        if self._in_memory or self._is_runner:
+            return False
+        return not await self._call(runner_alive, lock_path(self.path))
 
     async def open(self) -> None:
         """Start the thread and open (or create) the database."""
@@ -102,11 +131,12 @@ class SQLiteQueue(Queue):
             raise
 
     def _connect(self) -> Store:
-        if str(self.path) != MEMORY:
+        if not self._in_memory:
             try:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
+                _create_private(self.path)
             except OSError as exc:
-                raise QueueError(f"cannot create {self.path.parent}: {exc.strerror}") from None
+                raise QueueError(f"cannot create {exc.filename}: {exc.strerror}") from None
         conn = Connection(
             str(self.path), synchronous=self._synchronous, busy_timeout_s=self._busy_timeout_s
         )
@@ -142,10 +172,10 @@ class SQLiteQueue(Queue):
         return await self._call(self._store.records.enqueue, rows, now)
 
     async def _claim(
-        self, account: str, limit: int, one_inverter: bool, now: float, until: float
+        self, account: str, limit: int, scope: Scope, now: float, until: float
     ) -> tuple[str, list[QueuedRecord]] | None:
-        records = self._store.records
-        return await self._call(records.claim, account, limit, one_inverter, now, until)
+        records, runner = self._store.records, self._is_runner
+        return await self._call(records.claim, account, limit, scope, now, until, runner)
 
     async def _change_lease(
         self, claim: Claim, records: Sequence[QueuedRecord], change: LeaseChange
@@ -173,11 +203,18 @@ class SQLiteQueue(Queue):
     async def _availability(self, account: str | None, now: float) -> dict[str, float]:
         return await self._call(self._store.books.availability, account, now)
 
+    async def _drained(self, account: str) -> bool:
+        return await self._call(self._store.books.drained, account)
+
+    async def _known_days(self, account: str, remote_inv_id: str, year: int) -> dict[str, str]:
+        return await self._call(self._store.books.known_days, account, remote_inv_id, year)
+
     async def _in_flight(self, now: float) -> int:
         return await self._call(self._store.books.in_flight, now)
 
     async def _counts(self, now: float) -> tuple[dict[str, AccountCounts], int]:
-        return await self._call(self._store.books.counts, now)
+        orphaned = await self._claims_orphaned()
+        return await self._call(self._store.books.counts, now, orphaned)
 
     async def _ledger_awaiting(self, account: str, limit: int) -> list[LedgerRow]:
         return await self._call(self._store.books.ledger_awaiting, account, limit)
@@ -213,6 +250,13 @@ class SQLiteQueue(Queue):
 
     async def _deadlines(self, today: int, cutoff: int) -> dict[str, tuple[int, int, int | None]]:
         return await self._call(self._store.books.deadlines, today, cutoff)
+
+
+def _create_private(path: Path) -> None:
+    """Create the database file readable by its owner only: SQLite gives its WAL and
+    shared-memory files the database's mode, and would create it 0644 itself."""
+    with contextlib.suppress(FileExistsError):
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE))
 
 
 class InMemoryQueue(SQLiteQueue):

@@ -86,39 +86,57 @@ class Books:
         released: float | None = self.conn.one("next_released", (account_id,))
         return {} if released is None else {account: released}
 
+    def drained(self, account: str) -> bool:
+        """No record of the account pending, leased or held by a delay."""
+        account_id = self.conn.account(account)
+        return account_id is None or bool(self.conn.one("drained", (account_id,)))
+
+    def known_days(self, account: str, remote_inv_id: str, year: int) -> dict[str, str]:
+        """The latest period value of each stored day of one inverter-year, but the dead."""
+        account_id = self.conn.account(account)
+        if account_id is None:
+            return {}
+        params = (account_id, remote_inv_id, f"{year:04d}-01-01", f"{year:04d}-12-31")
+        return dict(self.db.execute(Q["known_days"], params))
+
     def in_flight(self, now: float) -> int:
         """Records under unexpired leases."""
         count: int = self.conn.one("in_flight", (now,))
         return count
 
-    def counts(self, now: float) -> tuple[dict[str, AccountCounts], int]:
-        """Aggregates per account, and the dead letters of no account."""
+    def counts(self, now: float, orphaned: bool) -> tuple[dict[str, AccountCounts], int]:
+        """Aggregates per account, and the dead letters of no account; `orphaned` claims (no
+        live runner holds them) count as pending, as they will be when a runner starts."""
         with self.conn.tx():
             self.conn.reap(now)
             per: dict[str, AccountCounts] = {}
             for account_id, name, sent in self.db.execute(Q["count_sent"]):
                 self.conn.names[account_id] = name
                 per[name] = AccountCounts(sent=sent)
-            self._count_pending(per, now)
+            self._count_pending(per, now, orphaned)
             unattributed = self._count_dead(per)
             for account_id, flags, count in self.db.execute(Q["count_flagged"]):
                 flag_counts(flags, count, per[self.conn.names[account_id]].flagged)
         return per, unattributed
 
-    def _count_pending(self, per: dict[str, AccountCounts], now: float) -> None:
+    def _count_pending(self, per: dict[str, AccountCounts], now: float, orphaned: bool) -> None:
         names = self.conn.names
         for account_id, count, oldest in self.db.execute(Q["count_pending"]):
             counts = per[names[account_id]]
             counts.pending += count
             counts.oldest_pending_at = earliest(counts.oldest_pending_at, oldest)
-        for account_id, released, count, oldest, due in self.db.execute(Q["count_leases"], (now,)):
+        leases = self.db.execute(Q["count_leases"], (now, orphaned))
+        for account_id, kind, count, oldest, due in leases:
             counts = per[names[account_id]]
-            if released:  # a delayed release (reaped above once due)
-                counts.delayed += count
-                counts.next_due_at = due
-                counts.oldest_pending_at = earliest(counts.oldest_pending_at, oldest)
-            else:
+            if kind == "leased":
                 counts.leased += count
+                continue
+            if kind == "delayed":  # a delayed release (reaped above once due)
+                counts.delayed += count
+                counts.next_due_at = earliest(counts.next_due_at, due)
+            else:
+                counts.pending += count
+            counts.oldest_pending_at = earliest(counts.oldest_pending_at, oldest)
 
     def _count_dead(self, per: dict[str, AccountCounts]) -> int:
         unattributed = 0

@@ -104,7 +104,16 @@ class Connection:
             self._migrate(None, Q["migrate_2_columns"], f"PRAGMA user_version = {SCHEMA_VERSION};")
 
     def _migrate(self, then: Callable[[], None] | None, *scripts: str) -> None:
-        """Run the scripts, `then`, and fill `confirmed` from the ledger: one transaction."""
+        """Run the scripts, `then`, and fill `confirmed` from the ledger: one transaction.
+
+        Another process may have migrated the file since its version was read: the version is
+        read again inside the transaction, and a file already migrated is left alone.
+        """
+        self.db.execute("BEGIN IMMEDIATE")
+        if self.db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION:
+            self.db.execute("COMMIT")
+            return
+        self.db.execute("ROLLBACK")
         self.db.executescript("BEGIN IMMEDIATE;\n" + "\n".join(scripts))  # left open
         try:
             if then is not None:
@@ -171,11 +180,13 @@ class Connection:
         records: Sequence[QueuedRecord],
         released: bool,
         text: str | None = None,
+        runner: bool = False,
     ) -> int:
-        """A lease row for `records` (`text`: their JSON, when the caller already has it)."""
+        """A lease row for `records` (`text`: their JSON, when the caller already has it);
+        `runner`: a claim by the process holding the file's runner lock."""
         oldest = min(map(_first_enqueued_at, records))
         items = encode_records(records) if text is None else text
-        params = (account_id, until, int(released), len(records), oldest, items)
+        params = (account_id, until, int(released), len(records), oldest, items, int(runner))
         lease_id: int = self.db.execute(Q["lease_add"], params).lastrowid  # type: ignore[assignment]
         return lease_id
 

@@ -9,8 +9,10 @@
 -- pended): a claim reads that one column and decodes the lot with msgspec in one call, half
 -- the CPU of turning eight columns per row into Python objects (docs/decisions.md).
 -- A lease is one row whose blob lists its records; ack deletes it, expiry puts the records
--- back into `pending`. Sent and dead are not states of a `records` row: `accounts.sent`
--- counts deliveries, `dead_letters` holds the dead.
+-- back into `pending`. A claim made by the file's runner (the process holding its lock) says
+-- so (`runner`): when no process holds the lock, those are a dead runner's. Sent and dead are
+-- not states of a `records` row: `accounts.sent` counts deliveries, `dead_letters` holds the
+-- dead.
 
 -- schema --
 CREATE TABLE IF NOT EXISTS accounts (
@@ -53,7 +55,8 @@ CREATE TABLE IF NOT EXISTS leases (
     released INTEGER NOT NULL DEFAULT 0,
     n INTEGER NOT NULL,
     oldest REAL,
-    items BLOB NOT NULL
+    items BLOB NOT NULL,
+    runner INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS leases_until ON leases (until);
 CREATE TABLE IF NOT EXISTS ledger (
@@ -118,8 +121,11 @@ FROM pending_1;
 DROP TABLE pending_1;
 
 -- migrate_2_columns --
--- Schema 3 keeps, per record, the version the registry confirmed (filled from the ledger).
+-- Schema 3 keeps, per record, the version the registry confirmed (filled from the ledger),
+-- and per claim whether the file's runner made it (those of schema 2 are not known to be,
+-- and run out as before).
 ALTER TABLE records ADD COLUMN confirmed INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE leases ADD COLUMN runner INTEGER NOT NULL DEFAULT 0;
 
 -- ledger_confirmed_items --
 SELECT items FROM ledger WHERE status = 'Success'
@@ -182,20 +188,32 @@ SELECT '[' || group_concat(claimed, ',') || ']' FROM (
 )
 
 -- claim_head --
-SELECT deadline, remote_inv_id FROM pending WHERE account = ?
+SELECT deadline, remote_inv_id, day FROM pending WHERE account = ?
 ORDER BY deadline, remote_inv_id, day LIMIT 1
 
 -- claim_inverter --
-SELECT '[' || group_concat(claimed, ',') || ']' FROM (
-    SELECT claimed FROM pending WHERE account = ? AND deadline = ? AND remote_inv_id = ?
+-- One deadline's part of a one-inverter claim: the records' JSON without brackets, how many,
+-- and the last day (what delete_inverter takes out of pending).
+SELECT group_concat(claimed, ','), count(*), max(day) FROM (
+    SELECT claimed, day FROM pending WHERE account = ? AND deadline = ? AND remote_inv_id = ?
+        AND day <= ?
     ORDER BY day LIMIT ?
 )
+
+-- next_deadline --
+-- The account's next deadline with pending records: an index seek, so a one-inverter claim
+-- visits each deadline group without reading the other inverters' rows.
+SELECT min(deadline) FROM pending WHERE account = ? AND deadline > ?
+
+-- delete_inverter --
+DELETE FROM pending WHERE account = ? AND deadline = ? AND remote_inv_id = ? AND day <= ?
 
 -- delete_claimed --
 DELETE FROM pending WHERE account = ? AND (deadline, remote_inv_id, day) <= (?, ?, ?)
 
 -- lease_add --
-INSERT INTO leases (account, until, released, n, oldest, items) VALUES (?, ?, ?, ?, ?, ?)
+INSERT INTO leases (account, until, released, n, oldest, items, runner)
+VALUES (?, ?, ?, ?, ?, ?, ?)
 
 -- lease_get --
 SELECT account, until, released, items FROM leases WHERE id = ?
@@ -214,6 +232,9 @@ UPDATE leases SET until = ? WHERE id = ? AND released = 0 AND until > ?
 
 -- leases_expired --
 SELECT id, items FROM leases WHERE until <= ?
+
+-- leases_of_runners --
+SELECT id, items FROM leases WHERE released = 0 AND runner = 1 ORDER BY until, id
 
 -- ledger_add --
 INSERT INTO ledger (batch_id, account, records, sent_at, http_status, process_id, endpoint, items)
@@ -236,6 +257,17 @@ SELECT name FROM accounts AS a
 WHERE EXISTS (SELECT 1 FROM pending AS p WHERE p.account = a.id)
 ORDER BY name
 
+-- drained --
+SELECT NOT EXISTS (SELECT 1 FROM pending WHERE account = ?1)
+   AND NOT EXISTS (SELECT 1 FROM leases WHERE account = ?1)
+
+-- known_days --
+-- Every stored day of one inverter-year but the dead: its latest value, whatever its state.
+SELECT r.day, r.period_kwh FROM records AS r
+WHERE r.account = ? AND r.remote_inv_id = ? AND r.day BETWEEN ? AND ?
+  AND NOT EXISTS (SELECT 1 FROM dead_letters AS d WHERE d.record_id = r.id)
+ORDER BY r.day
+
 -- has_pending --
 SELECT 1 FROM pending WHERE account = ? LIMIT 1
 
@@ -250,8 +282,14 @@ WHERE l.released = 1 GROUP BY l.account
 SELECT account, count(*), min(first_enqueued_at) FROM pending GROUP BY account
 
 -- count_leases --
-SELECT account, released, sum(n), min(oldest), min(until) FROM leases
-WHERE until > ? OR released = 1 GROUP BY account, released
+-- Each claim's kind: 'delayed' (a release waiting out its delay), 'pending' (with ?2: the claim
+-- of a runner that no longer lives) or 'leased'.
+SELECT account,
+       CASE WHEN released = 1 THEN 'delayed' WHEN runner = 1 AND ?2 THEN 'pending'
+            ELSE 'leased' END,
+       sum(n), min(oldest), min(until)
+FROM leases WHERE until > ?1 OR released = 1
+GROUP BY 1, 2
 
 -- count_sent --
 SELECT id, name, sent FROM accounts

@@ -31,6 +31,7 @@ from uploader.queue.types import (
     Refused,
     Requeued,
     Returned,
+    Scope,
 )
 
 __all__ = ["Records"]
@@ -38,6 +39,9 @@ __all__ = ["Records"]
 ROWS_PER_STATEMENT = 200  # rows of one multi-row upsert (SQLite allows 32766 parameters)
 
 encode_pairs = msgspec.msgpack.Encoder().encode
+
+LAST_DAY = "9999-12-31"  # a bound no day passes
+Taken = tuple[str, list[QueuedRecord]]  # claimed records as one JSON text, and decoded
 
 
 class Records:
@@ -76,9 +80,11 @@ class Records:
         return flat
 
     def claim(
-        self, account: str, limit: int, one_inverter: bool, now: float, until: float
+        self, account: str, limit: int, scope: Scope, now: float, until: float, runner: bool
     ) -> tuple[str, list[QueuedRecord]] | None:
-        """Lease the first `limit` pending records of the account in claim order.
+        """Lease the first `limit` pending records of the account in claim order (with
+        `scope.one_inverter`, the first inverter's records of every deadline in date order, of
+        its first year only with `scope.one_year`).
 
         SQLite joins the rows' `claimed` JSON into one text (off the GIL), msgspec decodes it
         in one call, and the same text becomes the lease's record list.
@@ -88,25 +94,49 @@ class Records:
             account_id = self.conn.account(account)
             if account_id is None:
                 return None
-            text = self._claimed_text(account_id, limit, one_inverter)
-            if text is None:
+            if scope.one_inverter:
+                found = self._take_inverter(account_id, limit, scope.one_year)
+            else:
+                found = self._take_run(account_id, limit)
+            if found is None:
                 return None
-            records = decode_records(text)
-            self.db.execute(Q["delete_claimed"], (account_id, *claim_key(records[-1])))
-            lease_id = self.conn.add_lease(account_id, until, records, False, text)
+            text, records = found
+            lease_id = self.conn.add_lease(account_id, until, records, False, text, runner)
         return str(lease_id), records
 
-    def _claimed_text(self, account_id: int, limit: int, one_inverter: bool) -> str | None:
-        if not one_inverter:
-            return self._text("claim", (account_id, limit))
+    def _take_run(self, account_id: int, limit: int) -> Taken | None:
+        """The first `limit` pending records, out of pending: one range read, one range delete."""
+        text: str | None = self.conn.one("claim", (account_id, limit))
+        if text is None:
+            return None
+        records = decode_records(text)
+        self.db.execute(Q["delete_claimed"], (account_id, *claim_key(records[-1])))
+        return text, records
+
+    def _take_inverter(self, account_id: int, limit: int, one_year: bool) -> Taken | None:
+        """The head inverter's first `limit` pending records (of the head's year only, with
+        `one_year`), out of pending, in date order.
+
+        A day's deadline never falls before an earlier day's, so deadline by deadline is date
+        order; each deadline's part is one range of the pending key.
+        """
         head = self.db.execute(Q["claim_head"], (account_id,)).fetchone()
         if head is None:
             return None
-        return self._text("claim_inverter", (account_id, *head, limit))
-
-    def _text(self, name: str, params: Sequence[Any]) -> str | None:
-        text: str | None = self.conn.one(name, params)
-        return text
+        deadline, inverter, day = head
+        last = f"{day[:4]}-12-31" if one_year else LAST_DAY
+        parts: list[str] = []
+        while deadline is not None and limit > 0:
+            params = (account_id, deadline, inverter)
+            row = self.db.execute(Q["claim_inverter"], (*params, last, limit)).fetchone()
+            text, taken, last_day = row
+            if taken:
+                parts.append(text)
+                limit -= taken
+                self.db.execute(Q["delete_inverter"], (*params, last_day))
+            deadline = self.conn.one("next_deadline", (account_id, deadline))
+        text = "[" + ",".join(parts) + "]"
+        return text, decode_records(text)
 
     # -- lease changes ---------------------------------------------------------------------
 
@@ -168,6 +198,18 @@ class Records:
             return True
         self.conn.unpend(account_id, records)
         return False
+
+    def free_claims(self) -> int:
+        """The records of every runner's claim pending again, one attempt further (a runner
+        starts: they are a dead one's); delayed releases keep their delay. How many."""
+        freed = 0
+        with self.conn.tx():
+            for lease_id, blob in self.db.execute(Q["leases_of_runners"]).fetchall():
+                records = decode_records(blob)
+                self.conn.repend(records)
+                self.db.execute(Q["lease_delete"], (lease_id,))
+                freed += len(records)
+        return freed
 
     def requeue_batch(self, batch_id: str, now: float, dead_at: int, reason: str) -> Requeued:
         """A Failed batch's records pending again, once; dead at their `dead_at`-th failure."""
