@@ -140,7 +140,10 @@ async def _redis_round(records: Sequence[Record], accounts: list[str]) -> tuple[
     from uploader.queue.redis import RedisQueue
 
     prefix = f"bench-{uuid.uuid4().hex[:8]}"
-    make: Callable[[], Queue] = functools.partial(RedisQueue, REDIS_URL, prefix=prefix)
+    # Throwaway keys: the server need not keep them on disk.
+    make: Callable[[], Queue] = functools.partial(
+        RedisQueue, REDIS_URL, prefix=prefix, durability="none"
+    )
     try:
         async with make() as queue:
             started = time.perf_counter()

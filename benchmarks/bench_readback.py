@@ -89,7 +89,7 @@ async def run(inverters: int, days: int, redis_url: str | None) -> None:
         from uploader.queue.redis import RedisQueue
 
         prefix = f"bench-readback-{uuid.uuid4().hex[:8]}"
-        queue = RedisQueue(redis_url, prefix=prefix)
+        queue = RedisQueue(redis_url, prefix=prefix, durability="none")  # throwaway keys
         try:
             await measure("redis", queue, records)
         finally:

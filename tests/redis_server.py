@@ -1,7 +1,12 @@
 """Finding a Redis server for the multi-node tests: REDIS_URL, else 127.0.0.1:6379, else a
 `redis-server` binary started on a free port for the session, else none (the tests skip and
 say why). Each test gets its own key prefix and its keys are deleted afterwards, so a shared
-server is left as it was found.
+server is left as it was found. That server need keep nothing on disk: the queues the tests
+open on it say `durability=none`.
+
+Tests of persistence, outages and failover start a server of their own (`own_redis`): on a
+free port, its AOF (every write synced) in the test's folder, stopped, frozen and started
+again by its pid.
 """
 
 from __future__ import annotations
@@ -9,10 +14,12 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
+import signal
 import subprocess
 import time
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
+from pathlib import Path
 
 import pytest
 import redis
@@ -88,3 +95,74 @@ async def redis_prefix(redis_url: str) -> AsyncIterator[str]:
             await client.delete(*keys)
     finally:
         await client.aclose()
+
+
+class RedisServer:
+    """A redis-server of one test: a free port, its files in `folder`; AOF on unless not
+    `persistent` (then nothing on disk)."""
+
+    def __init__(self, binary: str, folder: Path, *, persistent: bool = True) -> None:
+        self.binary = binary
+        self.folder = folder
+        self.persistent = persistent
+        self.port = free_port()
+        self.process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        """redis://127.0.0.1:PORT/0"""
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> None:
+        """Start (again, on the same port and files) and wait until it answers."""
+        disk = ["--appendonly", "yes", "--appendfsync", "always"] if self.persistent else []
+        command = [self.binary, "--port", str(self.port), "--bind", "127.0.0.1",
+                   "--dir", str(self.folder), "--save", "", *disk]  # fmt: skip
+        self.folder.mkdir(parents=True, exist_ok=True)
+        self.process = subprocess.Popen(
+            command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
+        deadline = time.monotonic() + START_TIMEOUT_S
+        while not _answers(self.url):
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"{self.binary} did not start on port {self.port}")
+            time.sleep(0.05)
+
+    def kill(self) -> None:
+        """SIGKILL: whatever was not synced is gone (with AOF `always`, nothing acknowledged)."""
+        if self.process is not None:
+            self.process.kill()
+            self.process.wait(timeout=10)
+            self.process = None
+
+    def freeze(self) -> None:
+        """SIGSTOP: the port stays open, nothing answers."""
+        assert self.process is not None
+        self.process.send_signal(signal.SIGSTOP)
+
+    def thaw(self) -> None:
+        """SIGCONT."""
+        assert self.process is not None
+        self.process.send_signal(signal.SIGCONT)
+
+
+@pytest.fixture
+def own_redis(tmp_path: Path) -> Iterator[Callable[..., RedisServer]]:
+    """Starts redis-servers of this test's own (`own_redis(persistent=True)`); each is killed
+    at the end (skips without the binary)."""
+    binary = shutil.which("redis-server")
+    if binary is None:
+        pytest.skip("no redis-server binary on PATH to start a server of the test's own")
+    servers: list[RedisServer] = []
+
+    def start(*, persistent: bool = True) -> RedisServer:
+        server = RedisServer(binary, tmp_path / f"redis-{len(servers)}", persistent=persistent)
+        servers.append(server)
+        server.start()
+        return server
+
+    yield start
+    for server in servers:
+        if server.process is not None:
+            server.thaw()
+        server.kill()

@@ -18,7 +18,6 @@ from uploader.observe.metrics import Metrics
 from uploader.observe.summary import drain_summary
 from uploader.push.service import Uploader
 from uploader.queue import AccountCounts, open_queue
-from uploader.queue.leases import AccountLeases
 from uploader.registry.client import RegistryClient
 
 log = structlog.get_logger("uploader.run")
@@ -34,13 +33,16 @@ def add_parser(subparsers: Subparsers) -> None:
             "batches on SIGTERM or SIGINT, lets in-flight requests finish within "
             "worker.shutdown_timeout_s, returns the rest to the queue and exits 0. One run serves "
             "an SQLite queue file at a time (a second exits 2); it returns the records a killed "
-            "run had claimed to pending as it starts."
+            "run had claimed to pending as it starts. Replicas on one Redis queue share its "
+            "accounts: each serves a fair share, and takes over those of a replica that leaves "
+            "or dies."
         ),
     )
     parser.add_argument(
         "--drain",
         action="store_true",
-        help="exit once nothing is pending, leased or delayed, with a summary on stderr: 0, or 1 "
+        help="exit once nothing of the configured accounts is pending, leased or delayed (whoever "
+        "serves them), with a summary on stderr: 0, or 1 "
         "if any record was dead-lettered (refused, or its processing Failed twice) or an account "
         "was paused",
     )
@@ -69,7 +71,8 @@ async def serve(config: Settings, *, drain: bool, confirm: bool = False) -> int:
     """Open the queue and the client, run the uploader, close everything.
 
     The HTTP surface (`[server] listen`) runs beside the uploader and stops last, so `/readyz`
-    answers 503 while in-flight batches finish.
+    answers 503 while in-flight batches finish. The leases say which accounts this process
+    serves, and follow the fleet while it runs.
     """
     async with (
         open_queue(config.queue) as queue,
@@ -78,14 +81,14 @@ async def serve(config: Settings, *, drain: bool, confirm: bool = False) -> int:
     ):
         metrics = Metrics(config.account_ids)
         client.response_hooks.append(metrics.observe_request)
-        uploader = Uploader(config, queue, client, hooks=(metrics.observe,))
+        uploader = Uploader(config, queue, client, hooks=(metrics.observe,), leases=leases)
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(signum, uploader.stop)
         service = Service.create(config, uploader, metrics)
         async with HttpServer(build_app(service), config.server) as server:
             log.info("serving", url=server.url, ingest=service.ingest_token is not None)
-            code = await _run_while_held(uploader, leases, drain=drain, confirm=confirm)
+            code = await uploader.run(drain=drain, confirm=confirm)
         if drain:
             print(await _summary(uploader), file=sys.stderr)
         return code
@@ -102,25 +105,3 @@ async def _summary(uploader: Uploader) -> str:
         left = {a: counts.accounts.get(a) or AccountCounts() for a in uploader.workers}
     paused = {a: w.paused for a, w in uploader.workers.items()}
     return drain_summary(uploader.stats, left, paused)
-
-
-async def _run_while_held(
-    uploader: Uploader, leases: AccountLeases, *, drain: bool, confirm: bool
-) -> int:
-    """Run the uploader; a replica that loses its account leases stops, and says so."""
-
-    async def stop_when_lost() -> None:
-        await leases.lost.wait()
-        uploader.stop()
-
-    watcher = asyncio.create_task(stop_when_lost(), name="lease-watch")
-    try:
-        code = await uploader.run(drain=drain, confirm=confirm)
-    finally:
-        watcher.cancel()
-    if leases.lost.is_set():
-        raise QueueError(
-            "this replica lost its account leases (Redis unreachable, or another replica took "
-            "them over) and stopped; its unsent records are back in the queue"
-        )
-    return code

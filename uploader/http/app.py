@@ -1,8 +1,10 @@
 """The aiohttp application of `uploader run`: health, readiness, metrics, status, ingest.
 
 GET  /healthz            200 while the process serves
-GET  /readyz             200 when the queue answers and the uploader is not stopping, else 503
-GET  /metrics            Prometheus text
+GET  /readyz             200 when the queue answers (and still holds its data) and the
+                         uploader is not stopping, else 503 naming why; the body lists the
+                         accounts this process serves and the live replicas
+GET  /metrics            Prometheus text (also while the queue is out of reach)
 GET  /v1/status          what `uploader status --json` prints
 POST /v1/records?account=ID   authenticated ingest (see `uploader.http.ingest`)
 """
@@ -61,25 +63,39 @@ async def healthz(request: web.Request) -> web.Response:
 
 
 async def readyz(request: web.Request) -> web.Response:
-    """Ready for traffic: not shutting down, and the queue answers in time."""
+    """Ready for traffic: not shutting down, the queue answers in time and holds its data."""
     service = request.app[SERVICE]
-    if service.uploader.stopping.is_set():
+    uploader = service.uploader
+    if uploader.stopping.is_set():
         return web.json_response({"status": "stopping"}, status=503)
+    if not uploader.leases.backend.ready:
+        return web.json_response({"status": uploader.leases.backend.reason}, status=503)
     try:
         await asyncio.wait_for(service.queue.in_flight(), READY_TIMEOUT_S)
     except Exception as exc:  # whatever the backend raises, the answer is "not ready"
         reason = f"queue unavailable: {type(exc).__name__}"
         return web.json_response({"status": reason}, status=503)
-    return web.json_response({"status": "ready"})
+    serving = sorted(uploader.accounts.serving())
+    replicas = uploader.leases.replicas()
+    return web.json_response({"status": "ready", "serving": serving, "replicas": replicas})
 
 
 async def metrics(request: web.Request) -> web.Response:
-    """Prometheus exposition, queue and limiter gauges refreshed for this scrape."""
+    """Prometheus exposition, queue and limiter gauges refreshed for this scrape; with the
+    queue out of reach, the queue's gauges keep their last values and
+    `uploader_queue_backend_up` says 0."""
     service = request.app[SERVICE]
-    counts = await service.queue.counts()
-    service.refresh_metrics(counts)
-    today = registry_today()
-    service.metrics.refresh_deadlines(await service.queue.deadlines(today, HORIZON), today)
+    try:
+        counts = await service.queue.counts()
+        today = registry_today()
+        deadlines = await service.queue.deadlines(today, HORIZON)
+    except QueueError as exc:
+        log.warning("metrics: queue unavailable", error=str(exc))
+        service.refresh_fleet(answered=False)
+    else:
+        service.refresh_metrics(counts)
+        service.metrics.refresh_deadlines(deadlines, today)
+        service.refresh_fleet(answered=True)
     body, content_type = service.metrics.render(request.headers.get("Accept", ""))
     return web.Response(body=body, headers={"Content-Type": content_type})
 

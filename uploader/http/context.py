@@ -53,6 +53,18 @@ class Service:
             keys += [("reconcile", account)] if self.settings.reconcile.every else []
         return keys
 
+    def refresh_fleet(self, *, answered: bool) -> None:
+        """The backend's state (`answered`: this scrape's queue reads succeeded) and which
+        accounts this process serves, among how many live replicas."""
+        uploader = self.uploader
+        backend = uploader.leases.backend
+        self.metrics.refresh_fleet(
+            up=answered and backend.up,
+            data_lost=backend.data_lost is not None,
+            serving=uploader.accounts.serving(),
+            replicas=uploader.leases.replicas(),
+        )
+
     def refresh_metrics(self, counts: QueueCounts) -> None:
         """Copy the scrape-time state (queue, limiter, paused accounts) into the gauges."""
         self.metrics.refresh_queue(queue_gauges(counts, self.settings.account_ids))

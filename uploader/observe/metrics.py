@@ -1,9 +1,10 @@
 """Prometheus metrics of the service, in a registry of their own (tests build several).
 
 Two feeds: `observe` is the push path's hook (one `BatchDetails` per settled request), and
-`refresh` copies what can only be read (queue counts, limiter budgets, paused accounts) into
-gauges just before a scrape; the HTTP handler awaits the queue's counts and passes them in,
-so nothing here touches SQLite. Labels stay bounded: account (configured), endpoint, HTTP
+`refresh` copies what can only be read (queue counts, limiter budgets, paused accounts, the
+queue backend's state and the accounts this replica serves) into gauges just before a
+scrape; the HTTP handler awaits the queue's counts and passes them in, so nothing here
+touches SQLite. Labels stay bounded: account (configured), endpoint, HTTP
 status, outcome, policy, queue state. Never an inverter.
 """
 
@@ -12,7 +13,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 
 from prometheus_client import (
     CollectorRegistry,
@@ -150,6 +151,29 @@ class Metrics:
             ["account"],
             registry=reg,
         )
+        self.backend_up = Gauge(
+            "uploader_queue_backend_up",
+            "1 while the queue's storage answers, 0 while it is out of reach (nothing is sent "
+            "for accounts whose leases cannot be proven)",
+            registry=reg,
+        )
+        self.data_lost = Gauge(
+            "uploader_queue_data_lost",
+            "1 once the queue's storage was found to have lost its data (nothing is sent until "
+            "a restart)",
+            registry=reg,
+        )
+        self.serving = Gauge(
+            "uploader_account_served",
+            "1 while this process serves the account (holds its lease)",
+            ["account"],
+            registry=reg,
+        )
+        self.replicas = Gauge(
+            "uploader_replicas",
+            "Live replicas sharing the accounts, this one included",
+            registry=reg,
+        )
         self.deadline_days = Gauge(
             "uploader_queue_deadline_soonest_days",
             "Days until the soonest claim deadline of an account's pending records (absent "
@@ -166,6 +190,7 @@ class Metrics:
             self.sent.labels(account)
             self.rate_limited.labels(account)
             self.account_paused.labels(account).set(0)
+            self.serving.labels(account).set(0)
             self.deadline_closing.labels(account)
             self.deadline_closed.labels(account)
             for state in QUEUE_STATES:
@@ -235,6 +260,16 @@ class Metrics:
         for key in keys:
             self.limiter_remaining.labels(*key).set(limiter.remaining(key))
             self.limiter_waiting.labels(*key).set(limiter.waiting(key))
+
+    def refresh_fleet(
+        self, *, up: bool, data_lost: bool, serving: Collection[str], replicas: int
+    ) -> None:
+        """The queue backend's state, and which configured accounts this process serves."""
+        self.backend_up.set(int(up))
+        self.data_lost.set(int(data_lost))
+        for account in self.accounts:
+            self.serving.labels(account).set(int(account in serving))
+        self.replicas.set(replicas)
 
     def refresh_paused(self, paused: Mapping[str, str | None]) -> None:
         """Which accounts are paused (account -> reason, None when running)."""

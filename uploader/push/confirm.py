@@ -4,7 +4,8 @@ Polls spend the account's budget like any request and, through the `poll` key, n
 than `limits.status_poll_share` of it. A `Failed` process sends its batch's records back to
 the queue (the queue dead-letters them on a second failure). A poll that fails is decided by
 `uploader.push.policy.decide` like a push: a transient failure (the token endpoint's too)
-makes the poller wait its backoff, refused credentials pause the account.
+makes the poller wait its backoff, refused credentials pause the account. A queue out of
+reach ends nothing: the poller waits its backoff and asks again.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from collections.abc import Callable
 import structlog
 
 from uploader.config import Settings
-from uploader.errors import RegistryError
+from uploader.errors import QueueError, RegistryError
 from uploader.push import policy
 from uploader.push.events import PROCESSING_FAILED, BatchDetails, Hook
 from uploader.push.policy import Pause, Retry
@@ -140,9 +141,18 @@ class StatusPoller:
         )
 
     async def run(self, stopping: asyncio.Event) -> None:
-        """Poll until stopped."""
+        """Poll until stopped; a queue out of reach is tried again after its backoff."""
         idle = min(self._settings.worker.status_poll_interval_s, 5.0)
+        failures = 0
         while not stopping.is_set() and self.paused is None:
-            await self.poll_due()
+            pause = idle
+            try:
+                await self.poll_due()
+                failures = 0
+            except QueueError as exc:
+                retry = self._settings.retry
+                pause = policy.backoff_s(failures, retry.base_s, retry.cap_s)
+                failures += 1
+                log.warning("queue unavailable", error=str(exc), retry_in_s=round(pause, 3))
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stopping.wait(), timeout=idle)
+                await asyncio.wait_for(stopping.wait(), timeout=pause)

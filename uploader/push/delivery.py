@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
 import operator
+import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
+import structlog
+
+from uploader.errors import QueueError
 from uploader.push import batcher
 from uploader.push.batcher import Batch, Refusal
 from uploader.push.events import BatchDetails
-from uploader.queue.base import Claim, QueuedRecord
+from uploader.queue.base import Claim, Queue, QueuedRecord
 from uploader.registry.answers import (
     Accepted,
     Answer,
@@ -21,6 +26,8 @@ from uploader.registry.answers import (
     Throttled,
     Unavailable,
 )
+
+log = structlog.get_logger("uploader.push.worker")
 
 _attempts = operator.attrgetter("attempts")
 # The bounded label each answer gets in logs and metrics.
@@ -55,6 +62,39 @@ class Held:
             return []
         records = self.claim.records if among is None else among
         return [r for r in records if r.id not in self.settled]
+
+    async def keep(self, queue: Queue, lease_s: float) -> None:
+        """Extend the claim's lease every third of `lease_s` while it lasts (a task, cancelled
+        once the claim is settled)."""
+        while time.time() < self.claim.lease_until:
+            await asyncio.sleep(lease_s / 3)
+            try:
+                self.claim = await queue.extend(self.claim, lease_s)
+            except QueueError as exc:
+                # The queue is out of reach (tried again while the lease lasts), or the lease
+                # ran out (the loop was starved): the records may be claimed again elsewhere;
+                # sending them twice is harmless, the registry overwrites days.
+                log.warning("lease not extended", error=str(exc))
+
+    async def release_open(self, queue: Queue, backoff_s: Callable[[int], float]) -> None:
+        """Whatever was not acked or rejected goes back to pending.
+
+        Reached on every exit, cancellation included. Each try is shielded, so a cancelled
+        shutdown still completes the one under way; a queue out of reach is tried again after
+        `backoff_s(failures)` while the lease lasts (past it, the records are pending again
+        anyway), unless the caller is cancelled.
+        """
+        records = self.open_records()
+        failures = 0
+        while records and time.time() < self.claim.lease_until:
+            try:
+                await asyncio.shield(queue.release(self.claim, records, 0.0))
+                return
+            except QueueError:
+                await asyncio.sleep(backoff_s(failures))
+                failures += 1
+            except Exception:  # the exit path never fails: the lease runs out instead
+                return
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,7 +2,10 @@
 
 `Uploader.run()` reads as its three steps. Each configured account gets an `AccountWorker`
 (its lanes) and a `StatusPoller`; they share one queue, one client and one limiter, so one
-account's trouble (a 429, a 401, a slow answer) never holds another's lanes.
+account's trouble (a 429, a 401, a slow answer) never holds another's lanes. Which accounts
+run is the leases' business (`uploader.queue.leases`): all of them for a local queue, this
+replica's share for a shared one, started and stopped as it changes (`serving.AccountTasks`).
+A drain ends once every configured account is drained, whoever served it.
 """
 
 from __future__ import annotations
@@ -21,8 +24,10 @@ from uploader.push.confirm import StatusPoller
 from uploader.push.endpoints import ENDPOINTS
 from uploader.push.events import BatchDetails, Hook, Stats
 from uploader.push.reconcile import Reconciler
+from uploader.push.serving import AccountTasks
 from uploader.push.worker import AccountWorker
 from uploader.queue.base import Queue
+from uploader.queue.leases import AccountLeases, LocalLeases
 from uploader.registry.client import RegistryClient
 
 log = structlog.get_logger("uploader.push.service")
@@ -30,7 +35,10 @@ HOUSEKEEPING_S = 3600.0  # how often a long run prunes the ledger
 
 
 class Uploader:
-    """Drains the queue into the registry for every configured account."""
+    """Drains the queue into the registry for the configured accounts its leases hold.
+
+    `leases` (entered by the caller) default to `LocalLeases`: every account, always.
+    """
 
     def __init__(
         self,
@@ -38,6 +46,7 @@ class Uploader:
         queue: Queue,
         client: RegistryClient,
         hooks: Sequence[Hook] = (),
+        leases: AccountLeases | None = None,
     ) -> None:
         self.settings = settings
         self.queue = queue
@@ -45,15 +54,27 @@ class Uploader:
         self.stats = Stats()
         self._hooks = (self.stats.record, *hooks)
         self.stopping = asyncio.Event()
-        lanes = settings.worker.lanes_per_account
-        self.workers = {
-            a.id: AccountWorker(a.id, queue, client, settings, self._emit, lanes)
-            for a in settings.accounts
-        }
+        self.leases = leases or LocalLeases(sorted(settings.account_ids))
+        self._quiet = asyncio.Event()  # a lane found nothing to do: a drain may be over
+        self._polls = False
+        self.workers = {a.id: self._worker(a.id) for a in settings.accounts}
         self.pollers = {
             a: StatusPoller(a, queue, client, settings, pause=w.pause, hook=self._emit)
             for a, w in self.workers.items()
         }
+        self.accounts = AccountTasks(
+            self.leases,
+            self._serve,
+            can_serve=lambda a: self.workers[a].paused is None,
+            grace_s=settings.worker.shutdown_timeout_s,
+        )
+
+    def _worker(self, account: str) -> AccountWorker:
+        return AccountWorker(
+            account, self.queue, self.client, self.settings, self._emit,
+            self.settings.worker.lanes_per_account,
+            may_send=lambda: self.leases.provable(account), on_idle=self._quiet.set,
+        )  # fmt: skip
 
     def __repr__(self) -> str:
         in_flight = sum(w.in_flight for w in self.workers.values())
@@ -102,22 +123,30 @@ class Uploader:
         return self._exit_code()
 
     def _start(self, drain: bool, confirm: bool) -> list[asyncio.Task[None]]:
+        self._polls = self._confirming and (confirm or not drain)
+        tasks = [asyncio.create_task(self.accounts.run(self.stopping), name="accounts")]
         if drain:
-            return [asyncio.create_task(self._drain(confirm), name="drain")]
-        tasks = [
-            asyncio.create_task(w.run(self.stopping, drain=False), name=f"worker-{a}")
-            for a, w in self.workers.items()
-        ]
+            tasks.append(asyncio.create_task(self._drain(confirm), name="drain"))
+            return tasks
         tasks.append(asyncio.create_task(self._housekeeping(), name="housekeeping"))
         if self.settings.reconcile.every:  # off by default
             reconciler = Reconciler(self.settings, self.queue, self.client)
             tasks.append(asyncio.create_task(reconciler.run(self.stopping), name="reconcile"))
-        if self._confirming:
-            tasks += [
-                asyncio.create_task(p.run(self.stopping), name=f"confirm-{a}")
-                for a, p in self.pollers.items()
-            ]
         return tasks
+
+    async def _on_account_acquired(self, account: str) -> None:
+        """Called as this process starts serving `account` (at start, or taken over from a
+        replica that left or died), before its first request: the place where the limiter
+        learns what was sent for the account before (its keys seeded from the store)."""
+
+    async def _serve(self, account: str, leaving: asyncio.Event) -> None:
+        """Serve one account until `leaving` is set: its lanes, and its poller if polling."""
+        await self._on_account_acquired(account)
+        async with asyncio.TaskGroup() as group:
+            group.create_task(self.workers[account].run(leaving), name=f"worker-{account}")
+            if self._polls:
+                poller = self.pollers[account].run(leaving)
+                group.create_task(poller, name=f"confirm-{account}")
 
     async def prune_ledger(self) -> int:
         """Forget ledger rows older than `worker.ledger_retention_days`."""
@@ -138,26 +167,30 @@ class Uploader:
             await self.prune_ledger()
 
     async def _drain(self, confirm: bool) -> None:
-        # Drain: send until nothing is pending, then confirm; a Failed process puts its
-        # records back, so the two alternate until both are done.
+        # Ends the run once every configured account that is not paused here is drained
+        # (with `confirm`, and its batches' processing final), whoever served it; looked at
+        # whenever a lane here found nothing to do, and every idle poll.
         while not self.stopping.is_set():
-            active = [w for w in self.workers.values() if w.paused is None]
-            await asyncio.gather(*(w.run(self.stopping, drain=True) for w in active))
-            if not (confirm and self._confirming) or self.stopping.is_set():
-                return
-            # A paused account's batches cannot be confirmed: they are left for another run.
-            polled = [self.pollers[w.account] for w in active if w.paused is None]
-            awaiting = sum([await p.poll_due() for p in polled])
-            idle = all([await w.idle() for w in active if w.paused is None])
-            if awaiting == 0 and idle:
-                return
-            if idle:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self.stopping.wait(), timeout=self._poll_pause_s)
+            self._quiet.clear()
+            try:
+                if await self._drained(confirm and self._confirming):
+                    self.stopping.set()
+                    return
+            except QueueError as exc:
+                log.warning("queue unavailable", error=str(exc))
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._quiet.wait(), self.settings.worker.idle_poll_s)
 
-    @property
-    def _poll_pause_s(self) -> float:
-        return min(1.0, self.settings.worker.status_poll_interval_s)
+    async def _drained(self, confirm: bool) -> bool:
+        # A paused account's records and batches are left for another run.
+        for account, worker in self.workers.items():
+            if worker.paused is not None:
+                continue
+            if not await worker.idle():
+                return False
+            if confirm and await self.queue.ledger_awaiting_status(account, 1):
+                return False
+        return True
 
     async def _until_done(self, tasks: list[asyncio.Task[None]]) -> None:
         # A task that ends early (a paused account's lanes) ends alone; a stop gives the

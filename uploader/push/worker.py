@@ -3,6 +3,10 @@
 A record leaves the queue only through `ack` (the registry took it) or `reject` (the
 registry refused it, with its reason, into the dead letters). Every other path, including
 cancellation at shutdown, releases it back to pending, so nothing is lost.
+
+A worker sends only while `may_send()` holds (the process can prove its lease of the
+account, see `uploader.queue.leases`): checked before each claim and before each request.
+A queue error ends no lane: it waits its backoff and tries again.
 """
 
 from __future__ import annotations
@@ -10,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 
 import structlog
@@ -39,6 +43,10 @@ from uploader.registry.client import RegistryClient
 log = structlog.get_logger("uploader.push.worker")
 
 
+class NotServing(Exception):
+    """The lease of the account can no longer be proven: nothing more is sent for it."""
+
+
 class AccountWorker:
     """Drains one business account's records into the registry."""
 
@@ -50,8 +58,13 @@ class AccountWorker:
         settings: Settings,
         hook: Hook,
         lanes: int,
+        *,
+        may_send: Callable[[], bool] = lambda: True,
+        on_idle: Callable[[], None] = lambda: None,
     ) -> None:
         self.account = account
+        self._may_send = may_send
+        self._on_idle = on_idle  # a claim found nothing, or the last batch in flight settled
         self._queue = queue
         self._client = client
         self._settings = settings
@@ -67,44 +80,46 @@ class AccountWorker:
         state = f"paused={self.paused!r}" if self.paused else f"in_flight={self.in_flight}"
         return f"<AccountWorker {self.account} {state}>"
 
-    async def run(self, stopping: asyncio.Event, drain: bool) -> None:
-        """Serve until `stopping` is set (or, with `drain`, until nothing is left to send)."""
+    async def run(self, stopping: asyncio.Event) -> None:
+        """Serve until `stopping` is set (or the account is paused)."""
         async with asyncio.TaskGroup() as group:
             for lane in range(self._lanes):
-                group.create_task(self._lane(stopping, drain), name=f"lane-{self.account}-{lane}")
+                group.create_task(self._lane(stopping), name=f"lane-{self.account}-{lane}")
 
     async def idle(self) -> bool:
         """Whether this account has nothing in flight, and nothing pending, leased (by whoever:
         a lease that runs out makes its records pending) or delayed in the queue."""
         return self.in_flight == 0 and await self._queue.drained(self.account)
 
-    async def _lane(self, stopping: asyncio.Event, drain: bool) -> None:
+    async def _lane(self, stopping: asyncio.Event) -> None:
         structlog.contextvars.bind_contextvars(account=self.account)
         failures = 0
         while not stopping.is_set() and self.paused is None:
+            if not self._may_send():  # the service stops this worker soon
+                await _sleep_unless(stopping, self._settings.worker.idle_poll_s)
+                continue
             try:
-                if await self._turn(stopping, drain):
-                    return
+                await self._turn(stopping)
                 failures = 0
+            except NotServing:
+                continue
             except QueueError as exc:
                 # The queue's storage failed (a lock held too long, Redis out of reach): what
-                # was in flight stays leased and comes back when its lease runs out, so the
-                # lane waits and tries again rather than ending the service.
+                # was in flight goes back when the queue answers again (or its lease runs
+                # out), so the lane waits and tries again rather than ending the service.
                 delay = self._backoff(failures)
                 failures += 1
                 log.warning("queue unavailable", error=str(exc), retry_in_s=round(delay, 3))
                 await _sleep_unless(stopping, delay)
 
-    async def _turn(self, stopping: asyncio.Event, drain: bool) -> bool:
-        """One claim and its delivery, or a wait for work; True when a drain is over."""
+    async def _turn(self, stopping: asyncio.Event) -> None:
+        """One claim and its delivery, or a wait for work."""
         claim = await self._claim()
         if claim is not None:
             await self._deliver(Held(claim))
-        elif drain and await self.idle():
-            return True
         else:
+            self._on_idle()
             await self._wait_for_work(stopping)
-        return False
 
     async def _claim(self) -> Claim | None:
         registry = self._settings.registry
@@ -131,7 +146,8 @@ class AccountWorker:
 
     async def _deliver(self, held: Held) -> None:
         self.in_flight += 1
-        keeper = asyncio.create_task(self._keep_lease(held), name=f"lease-{self.account}")
+        lease_s = self._settings.worker.lease_s
+        keeper = asyncio.create_task(held.keep(self._queue, lease_s), name=f"lease-{self.account}")
         try:
             records = await self._first_year(held)
             spec = await self._spec_for(records)
@@ -139,11 +155,12 @@ class AccountWorker:
         finally:
             keeper.cancel()
             try:
-                await self._release_unsettled(held)
+                await held.release_open(self._queue, self._backoff)
             finally:
                 self.in_flight -= 1
                 if not self.in_flight:
-                    self.wakeup.set()  # lanes waiting for work look again: a drain may be over
+                    self.wakeup.set()  # lanes waiting for work look again
+                    self._on_idle()  # a drain may be over
 
     @property
     def _numbers(self) -> str:
@@ -170,26 +187,6 @@ class AccountWorker:
             await self._queue.known_days(self.account, first.remote_inv_id, year)
         )
 
-    async def _keep_lease(self, held: Held) -> None:
-        lease_s = self._settings.worker.lease_s
-        while True:
-            await asyncio.sleep(lease_s / 3)
-            try:
-                held.claim = await self._queue.extend(held.claim, lease_s)
-            except QueueError as exc:
-                # The lease ran out (the loop was starved): the records may be claimed again
-                # elsewhere; sending them twice is harmless, the registry overwrites days.
-                log.warning("lease lost while in flight", error=str(exc))
-                return
-
-    async def _release_unsettled(self, held: Held) -> None:
-        # Reached on every exit, cancellation included: whatever was not acked or rejected
-        # goes back to pending. Shielded so a cancelled shutdown still completes it.
-        records = held.open_records()
-        if records:
-            with contextlib.suppress(Exception):
-                await asyncio.shield(self._queue.release(held.claim, records, 0.0))
-
     async def _send(self, held: Held, batch: Batch) -> None:
         sent = await self._request(batch)
         await self._settle(held, sent, self._decide(sent))
@@ -210,6 +207,8 @@ class AccountWorker:
         )
 
     async def _attempt(self, batch: Batch) -> tuple[RegistryResponse | None, Answer]:
+        if not self._may_send():
+            raise NotServing(self.account)
         try:
             response = await self._client.call(
                 self.account, "POST", self._path, body=batch.body, endpoint=self._spec.name

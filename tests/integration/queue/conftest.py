@@ -20,7 +20,7 @@ def _redis(request: pytest.FixtureRequest, tmp: Path, clock: FakeClock) -> Queue
     # Asked for here, not by the fixture: only the Redis cases skip when no server exists.
     url: str = request.getfixturevalue("redis_url")
     prefix: str = request.getfixturevalue("redis_prefix")
-    return RedisQueue(url, prefix=prefix, clock=clock)
+    return RedisQueue(url, prefix=prefix, durability="none", clock=clock)
 
 
 # A backend is a factory of an unopened queue.

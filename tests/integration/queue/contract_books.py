@@ -152,12 +152,16 @@ class BooksContract:
     # -- account leases -------------------------------------------------------------------
 
     async def test_account_leases_are_held_while_serving(self, queue: Queue) -> None:
-        """Every backend hands out leases for its accounts; held, they are not lost."""
+        """Every backend hands out leases for its accounts; a lone process holds them all."""
         async with queue.account_leases(["acme", "bolt"]) as leases:
             assert leases.holder
             assert leases.accounts == ("acme", "bolt")
-            assert not leases.lost.is_set()
-            assert repr(leases).endswith("accounts=2 held>")
+            assert leases.held() == {"acme", "bolt"}
+            assert leases.handing_off() == frozenset()
+            assert leases.provable("acme")
+            assert not leases.provable("cera")
+            assert leases.backend.ready
+            assert repr(leases).endswith("accounts=2 held=2>")
 
     # -- the ledger ---------------------------------------------------------------------
 

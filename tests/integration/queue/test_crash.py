@@ -58,7 +58,7 @@ def url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
         return f"sqlite:///{tmp_path / 'q.db'}"
     # Asked for here: only the Redis case skips when no server exists.
     server, prefix = request.getfixturevalue("redis_url"), request.getfixturevalue("redis_prefix")
-    return f"{server}?prefix={prefix}"
+    return f"{server}?prefix={prefix}&durability=none"  # the test server keeps nothing
 
 
 def spawn(script: str, *args: str) -> subprocess.Popen[str]:

@@ -30,8 +30,8 @@ async def pair(
     redis_url: str, redis_prefix: str, clock: FakeClock
 ) -> AsyncIterator[tuple[RedisQueue, RedisQueue]]:
     """Two queues on one prefix and one clock, each with its own connections: two replicas."""
-    one = RedisQueue(redis_url, prefix=redis_prefix, clock=clock)
-    two = RedisQueue(redis_url, prefix=redis_prefix, clock=clock)
+    one = RedisQueue(redis_url, prefix=redis_prefix, durability="none", clock=clock)
+    two = RedisQueue(redis_url, prefix=redis_prefix, durability="none", clock=clock)
     async with one, two:
         yield one, two
 
@@ -91,8 +91,8 @@ async def test_queues_on_other_prefixes_do_not_see_each_other(
 ) -> None:
     """Two prefixes on one server are two queues."""
     async with (
-        RedisQueue(redis_url, prefix=f"{redis_prefix}:a") as a,
-        RedisQueue(redis_url, prefix=f"{redis_prefix}:b") as b,
+        RedisQueue(redis_url, prefix=f"{redis_prefix}:a", durability="none") as a,
+        RedisQueue(redis_url, prefix=f"{redis_prefix}:b", durability="none") as b,
     ):
         await a.enqueue([rec()])
         assert (await b.enqueue([rec()])).changed == 1
@@ -112,7 +112,7 @@ async def test_a_3000_record_claim_and_its_ack_are_one_script_call_each(
             calls.append(name)
             return await super()._run(name, *args)
 
-    async with Counted(redis_url, prefix=redis_prefix) as queue:
+    async with Counted(redis_url, prefix=redis_prefix, durability="none") as queue:
         await queue.enqueue([rec(f"INV{n:04d}") for n in range(3000)])
         held = await claim(queue, limit=3000)
         await queue.ack(held, held.records, entry("b1", held))
@@ -132,6 +132,8 @@ def test_the_url_gives_the_prefix_and_leaves_the_rest_to_redis() -> None:
         ("redis://h:6379/zero", "the database must be a number"),
         ("redis://h:6379/0?prefix=", "the prefix is empty"),
         ("redis://h:6379/0?prefix=a&prefix=b", "names the prefix twice"),
+        ("redis://h:6379/0?durability=low", "the one value is none"),
+        ("redis://h:6379/0?durability=none&durability=none", "names the durability twice"),
         ("redis://h:port/0", "the port is not a number"),
         ("redis:///0", "is not redis://host:port/db"),
     ]:
@@ -142,7 +144,7 @@ def test_the_url_gives_the_prefix_and_leaves_the_rest_to_redis() -> None:
 async def test_the_url_names_the_database_and_the_prefix(redis_url: str, redis_prefix: str) -> None:
     """redis://host:port/3?prefix=P keeps the queue in database 3, every key under P:."""
     parts = urllib.parse.urlsplit(redis_url)
-    url = parts._replace(path="/3", query=f"prefix={redis_prefix}").geturl()
+    url = parts._replace(path="/3", query=f"prefix={redis_prefix}&durability=none").geturl()
     db3 = redis.asyncio.Redis.from_url(parts._replace(path="/3").geturl())
     db0 = redis.asyncio.Redis.from_url(redis_url)
     try:
@@ -220,19 +222,6 @@ async def test_a_ledger_batch_id_is_unique_across_replicas(
         await two.ack(second, second.records, LedgerEntry("b1", "acme", 1, 0.0, 200, 1, "batch"))
     counts = (await one.counts()).accounts["acme"]
     assert (counts.sent, counts.leased) == (1, 1)
-
-
-async def test_a_replica_cannot_lease_an_account_another_one_holds(
-    pair: tuple[RedisQueue, RedisQueue],
-) -> None:
-    """Leases through the queue: the second replica is refused, naming the account and holder."""
-    one, two = pair
-    async with one.account_leases(["acme", "bolt"]) as held:
-        with pytest.raises(ConfigError, match=f"'bolt' is served by replica {held.holder}"):
-            async with two.account_leases(["bolt", "cera"]):
-                pass
-    async with two.account_leases(["bolt", "cera"]) as taken:  # given back on exit
-        assert not taken.lost.is_set()
 
 
 def _listening(port: int) -> bool:

@@ -23,7 +23,7 @@ ODD_IDS = ['IN"V', "IN\\V", "IN/V", "逆变器-7", "INV\x01", "INV", "INV-A", "I
 @pytest.fixture
 async def queue(redis_url: str, redis_prefix: str, clock: FakeClock) -> AsyncIterator[RedisQueue]:
     """An open, empty Redis queue on the hand-moved clock."""
-    opened = RedisQueue(redis_url, prefix=redis_prefix, clock=clock)
+    opened = RedisQueue(redis_url, prefix=redis_prefix, durability="none", clock=clock)
     async with opened:
         yield opened
 
@@ -73,7 +73,7 @@ async def test_claim_order_is_the_deadline_first_across_years(queue: RedisQueue)
 async def test_times_round_trip_exactly(redis_url: str, redis_prefix: str) -> None:
     """first_enqueued_at, oldest_pending_at and a delay's end come back as the floats given."""
     clock = FakeClock(START + 0.123456789)  # not a short decimal: every digit must survive
-    async with RedisQueue(redis_url, prefix=redis_prefix, clock=clock) as queue:
+    async with RedisQueue(redis_url, prefix=redis_prefix, durability="none", clock=clock) as queue:
         await queue.enqueue([rec(), rec("INV2")])
         first = clock.now
         clock.advance(1 / 3)

@@ -117,7 +117,7 @@ async def test_a_local_queue_says_it_has_no_accounts_to_share(tmp_path: Path) ->
     for url in ("memory:", f"sqlite:///{tmp_path / 'q.db'}"):
         async with open_queue(url) as queue, queue.account_leases(["acme"]) as leases:
             assert isinstance(leases, LocalLeases)
-            assert not leases.lost.is_set()
+            assert leases.held() == {"acme"}
 
 
 async def test_a_schema_1_file_is_migrated_with_its_pending_and_leased_records(

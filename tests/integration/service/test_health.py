@@ -16,6 +16,7 @@ async def test_readyz_turns_503_once_the_uploader_stops(running: Running) -> Non
     """/readyz is 200 while serving and 503 from the moment shutdown begins."""
     async with running.http.get(f"{running.url}/readyz") as response:
         assert response.status == 200
+        assert (await response.json())["replicas"] == 1
     running.service.uploader.stop()
     async with running.http.get(f"{running.url}/readyz") as response:
         assert response.status == 503
@@ -32,8 +33,9 @@ async def test_readyz_is_503_when_the_queue_does_not_answer(running: Running) ->
         assert "queue unavailable" in (await response.json())["status"]
 
 
-async def test_a_failing_queue_makes_ingest_and_metrics_503(running: Running) -> None:
-    """With the queue gone, ingest and metrics answer a retryable 503 rather than a 500."""
+async def test_a_failing_queue_makes_ingest_503_and_metrics_say_so(running: Running) -> None:
+    """With the queue gone, ingest answers a retryable 503 rather than a 500, and the metrics
+    are still served, the backend's gauge at 0."""
     await running.service.queue.close()
     async with running.http.post(
         f"{running.url}/v1/records",
@@ -44,4 +46,5 @@ async def test_a_failing_queue_makes_ingest_and_metrics_503(running: Running) ->
         assert response.status == 503
         assert "queue" in (await response.json())["error"]
     async with running.http.get(f"{running.url}/metrics") as response:
-        assert response.status == 503
+        assert response.status == 200
+        assert "\nuploader_queue_backend_up 0.0\n" in await response.text()

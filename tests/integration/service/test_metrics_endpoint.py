@@ -34,6 +34,10 @@ SERIES = [
     "uploader_queue_deadline_closing_records",
     "uploader_queue_deadline_passed_records",
     "uploader_queue_deadline_soonest_days",
+    "uploader_queue_backend_up",
+    "uploader_queue_data_lost",
+    "uploader_account_served",
+    "uploader_replicas",
 ]
 
 
@@ -64,6 +68,10 @@ async def test_metrics_expose_every_listed_series(running: Running) -> None:
     for name in SERIES:
         assert re.search(rf"^# TYPE {name} ", text, re.MULTILINE), name
     assert sample(text, "uploader_accounts_paused") == 0
+    assert sample(text, "uploader_queue_backend_up") == 1
+    assert sample(text, "uploader_queue_data_lost") == 0
+    assert sample(text, "uploader_replicas") == 1
+    assert sample(text, "uploader_account_served", '{account="acme"}') == 0  # not running yet
 
 
 async def test_a_push_run_shows_in_the_metrics(

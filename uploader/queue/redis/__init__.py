@@ -9,10 +9,12 @@ is its persistence setting's business (appendonly; see docs/decisions.md).
 
     queue = "redis://host:6379/0"                 keys under "uploader:"
     queue = "redis://:password@host:6379/2?prefix=site-a"
+    queue = "redis://127.0.0.1:6379/0?durability=none"   a server that keeps nothing on disk
 
-Modules: `connection` (URL, client, scripts), `replies` (reading the scripts' answers),
-`leases` (accounts leased to replicas), and `scripts.lua`. Imported only when a Redis queue is
-made: it needs redis-py.
+Modules: `connection` (URL, client, checks, scripts), `replies` (reading the scripts'
+answers), `leases` (the replicas' share of the accounts), `scripts.lua` (the queue) and
+`fleet.lua` (members and account leases). Imported only when a Redis queue is made: it needs
+redis-py.
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ from uploader.queue.base import Queue, deadline_key
 from uploader.queue.delivery import PAGE
 from uploader.queue.redis import replies
 from uploader.queue.redis.connection import CHUNK, RedisConnection, optional, text
-from uploader.queue.redis.leases import RedisLeases
+from uploader.queue.redis.leases import RedisLeases, not_held
 from uploader.queue.types import (
     AccountCounts,
     Claim,
@@ -64,18 +66,26 @@ class RedisQueue(Queue):
     """The queue in Redis: `redis[s]://[user:password@]host:port/db[?prefix=NAME]`.
 
     `prefix` (default "uploader", or the URL's) starts every key, so several queues can share
-    a server; `clock` gives wall-clock seconds (injectable for tests).
+    a server; `durability="none"` (or the URL's `?durability=none`) accepts a server that
+    keeps nothing on disk; `clock` gives wall-clock seconds (injectable for tests).
     """
 
     def __init__(
-        self, url: str, *, prefix: str | None = None, clock: Callable[[], float] = time.time
+        self,
+        url: str,
+        *,
+        prefix: str | None = None,
+        durability: str | None = None,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         super().__init__(clock=clock)
-        self._connection = RedisConnection(url, prefix=prefix)
+        self._connection = RedisConnection(url, prefix=prefix, durability=durability)
+        self._leases: RedisLeases | None = None  # when serving: claims carry their tokens
 
     @classmethod
     def from_url(cls, url: str, *, clock: Callable[[], float] = time.time) -> Self:
-        """`redis://` or `rediss://` (TLS), with the prefix in `?prefix=`."""
+        """`redis://` or `rediss://` (TLS), with the prefix in `?prefix=` (and
+        `?durability=none` for a server that keeps nothing on disk)."""
         return cls(url, clock=clock)
 
     def __repr__(self) -> str:
@@ -86,9 +96,16 @@ class RedisQueue(Queue):
         """Every key of this queue starts with `prefix:`."""
         return self._connection.target.prefix
 
+    @property
+    def identity(self) -> str:
+        """The queue's identity, made once with it (see `fleet.lua`); '' until opened."""
+        return self._connection.identity
+
     def account_leases(self, accounts: Sequence[str]) -> RedisLeases:
-        """Keys in this queue's Redis, one per account (see `leases`); the queue must be open."""
-        return RedisLeases(self._connection.client, self.prefix, accounts)
+        """This replica's share of `accounts` among the live replicas (see `leases`); from now
+        on, this queue claims only for the accounts they hold (fencing)."""
+        self._leases = RedisLeases(self._connection, accounts)
+        return self._leases
 
     async def open(self) -> None:
         """Connect, check the server keeps what it is given, and load the scripts."""
@@ -126,8 +143,13 @@ class RedisQueue(Queue):
         self, account: str, limit: int, scope: Scope, now: float, until: float
     ) -> tuple[str, list[QueuedRecord]] | None:
         one_inverter, one_year = int(scope.one_inverter), int(scope.one_year)
+        fence = ""
+        if self._leases is not None:
+            fence = self._leases.token(account) or ""
+            if not fence:
+                raise not_held(account)
         found = await self._run(
-            "claim", account, limit, text(now), text(until), one_inverter, one_year
+            "claim", account, limit, text(now), text(until), one_inverter, one_year, fence
         )
         if found is None:
             return None

@@ -23,7 +23,8 @@
 --   P:record:<id>   HASH k claim key, p period, q accumulated, f flags, s source, t first
 --                   enqueued, v version, x failures, c the version the registry confirmed
 --   P:lease:<id>    HASH record id -> the record as the claim handed it out
---   P:leaseinfo:<id> HASH a account, o oldest first_enqueued_at (delayed releases only)
+--   P:leaseinfo:<id> HASH a account, o oldest first_enqueued_at (delayed releases only), h the
+--                   replica whose account lease the claim was made under (fleet.lua)
 --   P:live          ZSET lease id -> until (claims); P:delayed the same for delayed releases
 --   P:batch:<id>    HASH a account, n records, sa sent_at, hs http status, pid, ep endpoint,
 --                   st status, sat status_at, items [[id,version],...], rq requeued once,
@@ -168,7 +169,8 @@ local function unpend(account, rid, version)
     end
 end
 
-local function new_lease(account, records)
+-- `holder`: the replica whose account lease the claim was made under (nil: none).
+local function new_lease(account, records, holder)
     local id = int(redis.call('HINCRBY', P .. ':seq', 'lease', 1))
     local fields = {}
     for i, json in ipairs(records) do
@@ -177,6 +179,9 @@ local function new_lease(account, records)
     end
     call_chunked('HSET', key('lease', id), fields, 2 * CHUNK)
     redis.call('HSET', key('leaseinfo', id), 'a', account)
+    if holder then
+        redis.call('HSET', key('leaseinfo', id), 'h', holder)
+    end
     return id
 end
 
@@ -212,6 +217,40 @@ local function reap(now)
         end
         drop_lease(id, lease[3], account)
     end
+end
+
+-- The server's clock in ms: the fleet's liveness (fleet.lua), never a record's time.
+local function server_ms()
+    local t = redis.call('TIME')
+    return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+end
+
+-- Whether a replica is a live member of the fleet at `now` (server ms).
+local function live_at(replica, now)
+    local until_ms = redis.call('ZSCORE', P .. ':members', replica)
+    return until_ms ~= false and tonumber(until_ms) > now
+end
+
+-- The replica of an account lease's token ("<replica id> <epoch>").
+local function holder_of(token)
+    return string.match(token, '^(.+) %d+$')
+end
+
+-- The account's claims made under an account lease (of `holder` only, when given) pending
+-- again, one attempt further; returns how many records.
+local function free_claims(account, holder)
+    local freed = 0
+    for _, id in ipairs(redis.call('ZRANGE', P .. ':live', 0, -1)) do
+        local info = redis.call('HMGET', key('leaseinfo', id), 'a', 'h')
+        if info[1] == account and info[2] and (holder == nil or info[2] == holder) then
+            for _, json in ipairs(redis.call('HVALS', key('lease', id))) do
+                repend_leased(account, json)
+                freed = freed + 1
+            end
+            drop_lease(id, false, account)
+        end
+    end
+    return freed
 end
 
 -- "id:version" of the records in the account's live claims, and in its delayed releases.
@@ -412,9 +451,18 @@ count_firsts(account, counted)
 return changed
 
 -- claim --
--- ARGV: prefix, account, limit, now, until, one inverter (1/0), of its first year only (1/0).
--- Returns false, or {lease id, the records as one JSON array}.
+-- ARGV: prefix, account, limit, now, until, one inverter (1/0), of its first year only (1/0),
+-- the token of the account lease it is made under ('' for none). Returns false, or {lease id,
+-- the records as one JSON array}; an error when the token is not the account's live lease
+-- (fencing: a replica that froze past its lease claims nothing when it wakes).
 local account, limit, now, lease_until = ARGV[2], tonumber(ARGV[3]), ARGV[4], ARGV[5]
+local holder = nil
+if ARGV[8] ~= '' then
+    holder = holder_of(ARGV[8])
+    if redis.call('HGET', P .. ':owners', account) ~= ARGV[8] or not live_at(holder, server_ms()) then
+        return redis.error_reply('account ' .. account .. ' is not leased to this replica (any more)')
+    end
+end
 reap(now)
 local pending = key('pending', account)
 -- A run is a contiguous range of the claim order: one range removal takes it.
@@ -462,7 +510,7 @@ for i, member in ipairs(members) do
     counted[first] = (counted[first] or 0) - 1
 end
 count_firsts(account, counted)
-local id = new_lease(account, records)
+local id = new_lease(account, records, holder)
 redis.call('ZADD', P .. ':live', lease_until, id)
 return {id, '[' .. table.concat(records, ',') .. ']'}
 
@@ -716,9 +764,21 @@ for i, account in ipairs(redis.call('SUNION', P .. ':accounts', P .. ':letters:a
     rows[i] = {account, sent, pending, 0, dead, oldest, flags, delayed, due}
     by_name[account] = rows[i]
 end
+-- A claim whose holder is no longer a live member is pending: the next to take the account
+-- frees it at once; its records' age counts.
+local now_ms = server_ms()
 for _, id in ipairs(redis.call('ZRANGE', P .. ':live', 0, -1)) do
-    local row = by_name[redis.call('HGET', key('leaseinfo', id), 'a')]
-    if row then
+    local info = redis.call('HMGET', key('leaseinfo', id), 'a', 'h')
+    local row = by_name[info[1]]
+    if row and info[2] and not live_at(info[2], now_ms) then
+        for _, json in ipairs(redis.call('HVALS', key('lease', id))) do
+            local first = first_of(json)
+            if not row[6] or tonumber(first) < tonumber(row[6]) then
+                row[6] = first
+            end
+            row[3] = row[3] + 1
+        end
+    elseif row then
         row[4] = row[4] + redis.call('HLEN', key('lease', id))
     end
 end

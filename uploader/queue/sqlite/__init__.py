@@ -109,7 +109,7 @@ class SQLiteQueue(Queue):
     @property
     def _is_runner(self) -> bool:
         """Whether this queue holds its file's runner lock."""
-        return self._runner is not None and self._runner.held
+        return self._runner is not None and self._runner.locked
 
     async def _claims_orphaned(self) -> bool:
         """Whether the runner's claims in the file are a dead one's (no process holds the

@@ -78,7 +78,7 @@ class RunnerLock(LocalLeases):
         self._fd: int | None = None
 
     @property
-    def held(self) -> bool:
+    def locked(self) -> bool:
         """Whether this process holds the lock through these leases."""
         return self._fd is not None
 
