@@ -23,7 +23,6 @@ from __future__ import annotations
 import abc
 import asyncio
 import hashlib
-import math
 import os
 import socket
 import uuid
@@ -51,28 +50,33 @@ def _weight(replica: str, account: str) -> int:
 def assign(members: Mapping[str, Collection[str]]) -> dict[str, str]:
     """Account -> the live replica that serves it, from each live replica's accounts.
 
-    Rendezvous (highest random weight) hashing with bounded loads: accounts in name order,
-    each to its highest-weight replica among those configured with it that serve fewer than
-    ceil(accounts / replicas) so far (all full: the highest). Every replica computes the same
-    answer from the same members, with no coordinator; shares differ by one at most when the
-    replicas have the same accounts, and a join or a death moves few accounts besides those
-    that must move.
+    Rendezvous (highest random weight) hashing with bounded loads: every (replica, account)
+    pair has a weight from a hash of both; taking the pairs heaviest first, an account goes to
+    the replica of its first pair that still has room, room being floor(accounts / replicas)
+    each, one more for as many replicas as the division leaves over (an account none of whose
+    replicas has room, when replicas differ in their accounts: to its heaviest). Every replica
+    computes the same answer from the same members, with no coordinator; shares differ by one
+    at most when the replicas have the same accounts, and a join or a death moves few
+    accounts besides those that must move.
     """
     accounts = sorted({a for served in members.values() for a in served})
     if not accounts:
         return {}
-    cap = math.ceil(len(accounts) / len(members))
+    floor, extra = divmod(len(accounts), len(members))
+    pairs = sorted(
+        ((_weight(m, a), m, a) for m, served in members.items() for a in served), reverse=True
+    )
     load = dict.fromkeys(members, 0)
     owners: dict[str, str] = {}
-    for account in accounts:
-        ranked = sorted(
-            (m for m, served in members.items() if account in served),
-            key=lambda m: (_weight(m, account), m),
-            reverse=True,
-        )
-        chosen = next((m for m in ranked if load[m] < cap), ranked[0])
-        load[chosen] += 1
-        owners[account] = chosen
+    for _, member, account in pairs:
+        if account in owners:
+            continue
+        if load[member] < floor or (load[member] == floor and extra > 0):
+            extra -= load[member] == floor
+            load[member] += 1
+            owners[account] = member
+    for _, member, account in pairs:  # heaviest first: each unplaced account's heaviest
+        owners.setdefault(account, member)
     return owners
 
 

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
+import time
+from collections.abc import Callable
 from decimal import Decimal
 
 from uploader.queue import Claim, LedgerEntry, Queue, QueuedRecord
@@ -62,3 +65,14 @@ async def claim(queue: Queue, account: str = "acme", limit: int = 3000, **kw: bo
     found = await queue.claim(account, limit, LEASE_S, **kw)
     assert found is not None
     return found
+
+
+async def until(condition: Callable[[], bool], within_s: float) -> float:
+    """Wait until `condition` holds; how long it took (fails after `within_s`)."""
+    started = time.monotonic()
+    while True:
+        took = time.monotonic() - started
+        if condition():
+            return took
+        assert took < within_s, f"not within {within_s} s"
+        await asyncio.sleep(0.01)

@@ -15,7 +15,7 @@ from contextlib import AsyncExitStack
 import pytest
 import redis.asyncio
 
-from tests.integration.queue.helpers import LEASE_S, claim, rec
+from tests.integration.queue.helpers import LEASE_S, claim, rec, until
 from tests.redis_server import RedisServer
 from uploader.errors import ConfigError, QueueError
 from uploader.queue.redis import RedisQueue, leases
@@ -65,17 +65,6 @@ async def follow(held: RedisLeases) -> None:
         held.changed.clear()
         for account in held.handing_off():
             await held.release(account)
-
-
-async def until(condition: Callable[[], bool], within_s: float) -> float:
-    """Wait until `condition` holds; how long it took (fails after `within_s`)."""
-    started = time.monotonic()
-    while True:
-        took = time.monotonic() - started
-        if condition():
-            return took
-        assert took < within_s, f"not within {within_s} s"
-        await asyncio.sleep(0.01)
 
 
 def freeze(held: RedisLeases) -> None:
