@@ -3,9 +3,9 @@
     .venv/bin/python -m benchmarks [--quick | --full] [--only SECTION[,SECTION]] [--out DIR]
     .venv/bin/python -m benchmarks --render   (the report again from benchmarks.json)
 
-Sections: budget, push, codec, scale, day, others. Results are also kept as JSON beside the
-report (`benchmarks.json`), so `--only` re-runs some sections and re-renders the whole report
-with the others' last figures.
+Sections: budget, push, codec, scale, day, others, failover. Results are also kept as JSON
+beside the report (`benchmarks.json`), so `--only` re-runs some sections and re-renders the
+whole report with the others' last figures.
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ from benchmarks import (
     bench_budget,
     bench_codec,
     bench_day,
+    bench_failover,
     bench_push,
     bench_scale,
     others,
@@ -61,6 +62,8 @@ SECTIONS = {
                    bench_day.DayResult),
     "others": Section("The single-purpose scripts: simulator, limiter, queue", others,
                       others.OthersResult),
+    "failover": Section("Failover: a fleet on Redis serving a dead replica's accounts",
+                        bench_failover, bench_failover.FailoverResult),
 }  # fmt: skip
 
 

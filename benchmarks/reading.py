@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from benchmarks import bench_budget, bench_push, bench_scale
+from benchmarks import bench_budget, bench_failover, bench_push, bench_scale
 
 ENQUEUE_GOAL = 150_000  # records/s (issue 3)
 ENQUEUE_RSS_GOAL_MIB = 150
@@ -15,7 +15,8 @@ ENQUEUE_RSS_GOAL_MIB = 150
 
 def summary(results: dict[str, Any]) -> str:
     """A table of every goal: the figure, the goal, met or missed."""
-    rows = [*_budget_goals(results), *_push_goals(results), *_scale_goals(results)]
+    rows = [*_budget_goals(results), *_push_goals(results), *_scale_goals(results),
+            *_failover_goals(results)]  # fmt: skip
     other = results.get("others")
     if other is not None:
         rate = other.simulator_rate.median
@@ -89,6 +90,17 @@ def _scale_goals(results: dict[str, Any]) -> list[tuple[str, str, str, bool]]:
          f"≥ {ENQUEUE_GOAL:,}", big.enqueue_rate.median >= ENQUEUE_GOAL),
         (f"enqueue peak RSS at {big.records:,}", f"{big.enqueue_rss_mib.median:.0f} MiB",
          f"< {ENQUEUE_RSS_GOAL_MIB} MB", big.enqueue_rss_mib.median * 1.048576 < 150),
+    ]  # fmt: skip
+
+
+def _failover_goals(results: dict[str, Any]) -> list[tuple[str, str, str, bool]]:
+    failover: bench_failover.FailoverResult | None = results.get("failover")
+    if failover is None:
+        return []
+    worst = failover.first_delivery_s.high
+    return [
+        ("failover: kill → first delivery of its accounts", f"{worst:.1f} s (worst run)",
+         f"< {failover.goal_s:g} s", worst < failover.goal_s),
     ]  # fmt: skip
 
 

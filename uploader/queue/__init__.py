@@ -3,7 +3,8 @@
 - `memory:` an SQLite queue in memory (tests, the Python API; nothing survives the process)
 - `sqlite:relative/path.db`, `sqlite:///absolute/path.db` the embedded default
 - `redis://[user:password@]host:port/db[?prefix=NAME]` (or `rediss://`, TLS) one queue shared
-  by several replicas; keys under `NAME:` (default `uploader:`); needs the `redis` extra
+  by several replicas, which divide its accounts; keys under `NAME:` (default `uploader:`);
+  `&durability=none` accepts a server that keeps nothing on disk; needs the `redis` extra
 
 Layout: `base` states the rules once (`Queue`), `types` holds the values it hands out,
 `leases` who may serve which accounts; each backend is a sub-package (`sqlite`, `redis`) with
