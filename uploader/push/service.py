@@ -23,6 +23,7 @@ from uploader.errors import QueueError
 from uploader.push.confirm import StatusPoller
 from uploader.push.endpoints import ENDPOINTS
 from uploader.push.events import BatchDetails, Hook, Stats
+from uploader.push.policy import backoff_s
 from uploader.push.reconcile import Reconciler
 from uploader.push.serving import AccountTasks
 from uploader.push.worker import AccountWorker
@@ -108,8 +109,9 @@ class Uploader:
     async def run(self, *, drain: bool = False, confirm: bool = False) -> int:
         """Serve (or drain) until stopped; 0 when all went, 1 when records were refused or left.
 
-        With `drain`, return once nothing is pending or in flight; with `confirm` too, only
-        once the registry reported every batch's processing final (Failed ones are re-sent).
+        With `drain`, return once no configured account has anything pending, leased or in
+        flight (whoever serves it); with `confirm` too, only once the registry reported every
+        batch's processing final (Failed ones are re-sent).
         """
         log.info(
             "uploader started",
@@ -141,7 +143,18 @@ class Uploader:
 
     async def _serve(self, account: str, leaving: asyncio.Event) -> None:
         """Serve one account until `leaving` is set: its lanes, and its poller if polling."""
-        await self._on_account_acquired(account)
+        failures = 0
+        while not leaving.is_set():
+            try:
+                await self._on_account_acquired(account)
+                break
+            except QueueError as exc:  # its history comes from the queue: try again
+                retry = self.settings.retry
+                delay = backoff_s(failures, retry.base_s, retry.cap_s)
+                failures += 1
+                log.warning("queue unavailable", account=account, error=str(exc))
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(leaving.wait(), delay)
         async with asyncio.TaskGroup() as group:
             group.create_task(self.workers[account].run(leaving), name=f"worker-{account}")
             if self._polls:

@@ -4,18 +4,16 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from types import TracebackType
-from typing import Self
 
 import pytest
 
 from uploader.push.serving import AccountTasks
-from uploader.queue.leases import AccountLeases
+from uploader.queue.leases import LocalLeases
 
 GRACE_S = 0.2
 
 
-class Steered(AccountLeases):
+class Steered(LocalLeases):
     """Leases a test sets by hand; `release` records the order of events."""
 
     def __init__(self, accounts: list[str], events: list[str]) -> None:
@@ -39,17 +37,6 @@ class Steered(AccountLeases):
         self.holding = self.holding if held is None else held
         self.handing = self.handing if handing is None else handing
         self.changed.set()
-
-    async def __aenter__(self) -> Self:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        return None
 
 
 class Fleet:

@@ -154,7 +154,8 @@ class RedisLeases(AccountLeases):
         pairs = [part for account, token in self._tokens.items() for part in (account, token)]
         self._tokens.clear()
         with contextlib.suppress(Exception):  # unreachable: the entry and leases run out
-            await self._connection.run("give_back", self.holder, 1, *pairs)
+            async with asyncio.timeout(self._beat_s):
+                await self._connection.run("give_back", self.holder, 1, *pairs)
 
     # -- the heartbeat ---------------------------------------------------------------------
 
