@@ -43,6 +43,7 @@ from typing import TYPE_CHECKING, Self
 import msgspec
 
 from uploader.errors import QueueError
+from uploader.queue.slots import SlotStore
 from uploader.queue.types import (
     AccountCounts,
     Claim,
@@ -108,10 +109,11 @@ def claim_key(record: QueuedRecord) -> tuple[int, str, str]:
     return (deadline_of_text(record.day), record.remote_inv_id, record.day)
 
 
-class Queue(abc.ABC):
+class Queue(SlotStore):
     """The durable queue: async, and an async context manager that opens and closes it.
 
-    `clock` gives wall-clock seconds (injectable for tests).
+    `clock` gives wall-clock seconds (injectable for tests). The limiter's slots (its recent
+    history, shared budgets) are kept here too: see `slots`.
     """
 
     def __init__(self, *, clock: Callable[[], float] = time.time) -> None:

@@ -11,18 +11,21 @@ caller alike.
 from __future__ import annotations
 
 import asyncio
+import socket
 import time
 from collections.abc import Callable, Mapping, Sequence
 from types import TracebackType
-from typing import Self
+from typing import Protocol, Self
 
 import aiohttp
 
 from uploader.config import Settings
 from uploader.errors import TransportError
 from uploader.registry.answers import RegistryResponse, parse_retry_after, throttle_floor
-from uploader.registry.limiter import Key, KeyedLimiter, Policy
+from uploader.registry.history import HistoryStore, SlotJournal
+from uploader.registry.limiter import Key, KeyedLimiter, Policy, SlotContext
 from uploader.registry.ratespec import RateSpec
+from uploader.registry.shared import Budget, SharedKey
 from uploader.registry.tokens import TokenProvider
 
 IP_KEY: Key = ("ip", "default")
@@ -31,18 +34,73 @@ IP_KEY: Key = ("ip", "default")
 ResponseHook = Callable[[str, int | None, float], None]
 
 
-def limiter_from_settings(settings: Settings) -> KeyedLimiter:
-    """The limiter of `[limits]`: per-account operation policy, per-IP global policy, polls."""
+class LimiterStore(HistoryStore, Protocol):
+    """What the limiter keeps in the queue: its history and, if shared, the IP budget."""
+
+    def shared_budget(self, name: str) -> Budget:
+        """The budget every replica on the store shares (ConfigError where there is none)."""
+        ...
+
+
+def limiter_from_settings(settings: Settings, store: LimiterStore | None = None) -> KeyedLimiter:
+    """The limiter of `[limits]`: per-account operation policy, per-IP global policy, polls.
+
+    With `store` (the queue) it keeps its history there (see `keep_history`).
+    """
     limits = settings.limits
     account = RateSpec.parse(limits.account)
     poll_limit = max(1, int(account.limit * limits.status_poll_share))
-    return KeyedLimiter(
+    limiter = KeyedLimiter(
         {
             "account": Policy(account, limits.account_counts),
             "ip": Policy(RateSpec.parse(limits.ip), "any"),
             "poll": Policy(RateSpec(poll_limit, account.window_s), "any"),
         }
     )
+    if store is not None:
+        keep_history(limiter, settings, store)
+    return limiter
+
+
+def keep_history(limiter: KeyedLimiter, settings: Settings, store: LimiterStore) -> None:
+    """Let `limiter` keep its history in `store` and, with `limits.ip_shared`, take the IP
+    budget from it; before its first request. `uploader run` does this with its queue."""
+    timeout_s = settings.registry.timeout_s
+    shared = {}
+    if settings.limits.ip_shared:
+        ip = Policy(RateSpec.parse(settings.limits.ip), "any")
+        budget = store.shared_budget(f"{IP_KEY[0]}:{IP_KEY[1]}")
+        shared[IP_KEY[0]] = SharedKey(budget, ip, timeout_s=timeout_s)
+    journal = SlotJournal(store, timeout_s=timeout_s, owner_of=_owner_of(settings))
+    limiter.attach(journal, shared)
+
+
+def history_owners(settings: Settings, accounts: Sequence[str]) -> list[str]:
+    """Whose history a process serving `accounts` restores at start: theirs and, unless the
+    IP budget is shared (the store holds it), this host's IP budget."""
+    ip = [] if settings.limits.ip_shared else [_ip_owner()]
+    return [*accounts, *ip]
+
+
+def _ip_owner() -> str:
+    # Each host has its own address and budget (unless shared): its rows are its own, so a
+    # replica restarting counts only what its host sent.
+    return f"ip@{socket.gethostname()}"
+
+
+def _owner_of(settings: Settings) -> Callable[[Key], str | None]:
+    """Whose a key's rows are: the account's (of either scope), the host's IP, or nobody's."""
+    by_endpoint = settings.limits.account_scope == "endpoint"
+    ip = _ip_owner()
+
+    def owner(key: Key) -> str | None:
+        kind, name = key
+        if kind == "account":
+            return name.rpartition(":")[0] if by_endpoint else name  # see `account_key`
+        # A poll key is a share of its account's budget, which the account's key counts.
+        return ip if kind == "ip" else None
+
+    return owner
 
 
 class RegistryClient:
@@ -146,7 +204,7 @@ class RegistryClient:
         async with self.limiter.slot(*keys) as slot:
             started = time.perf_counter()
             try:
-                response = await self._request(method, path, headers, data, params)
+                response = await self._request(method, path, headers, data, params, slot)
             except TransportError:
                 self._told(endpoint, None, time.perf_counter() - started)
                 raise
@@ -167,14 +225,29 @@ class RegistryClient:
         headers: dict[str, str],
         data: bytes | aiohttp.FormData | None,
         params: Mapping[str, str] | None,
+        slot: SlotContext,
     ) -> RegistryResponse:
         assert self._session is not None, "use `async with RegistryClient(...)`"
+        timeout = self._timeout(self._session, slot, f"{method} {path}")
         try:
             async with self._session.request(
-                method, path.lstrip("/"), headers=headers, data=data, params=params
-            ) as http:
+                method, path.lstrip("/"), headers=headers, data=data, params=params,
+                timeout=timeout,
+            ) as http:  # fmt: skip
                 raw = await http.read()
                 retry_after = parse_retry_after(http.headers.get("Retry-After"), time.time())
                 return RegistryResponse(http.status, raw, retry_after, 0.0)
         except (aiohttp.ClientError, TimeoutError) as exc:
             raise TransportError(f"{method} {path}: {type(exc).__name__}: {exc}") from exc
+
+    def _timeout(
+        self, session: aiohttp.ClientSession, slot: SlotContext, what: str
+    ) -> aiohttp.ClientTimeout:
+        """The session's timeout, less the time spent recording the slots: the history counts
+        an unanswered request until `recorded_at` + timeout, so we must give up by then."""
+        if slot.recorded_at is None:
+            return session.timeout
+        left = self._settings.registry.timeout_s - (time.time() - slot.recorded_at)
+        if left <= 0:
+            raise TransportError(f"{what}: its time ran out while its slots were recorded")
+        return aiohttp.ClientTimeout(total=left)

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from tests.integration.queue.contract_books import BooksContract
 from tests.integration.queue.contract_flow import FlowContract
+from tests.integration.queue.contract_slots import SlotsContract
 
 
-class QueueContract(FlowContract, BooksContract):
+class QueueContract(FlowContract, BooksContract, SlotsContract):
     """Every backend passes these."""

@@ -1,4 +1,5 @@
-"""The SQLite backend's books: dead letters, the ledger, and what the state reads.
+"""The SQLite backend's books: dead letters, the ledger, the limiter's slots, and what the
+state reads.
 
 Run on the queue's single thread; each public method is one transaction (or one read).
 """
@@ -10,6 +11,7 @@ from itertools import starmap
 
 import msgspec
 
+from uploader.queue.slots import SlotRow
 from uploader.queue.sqlite.connection import Connection, Q
 from uploader.queue.types import (
     AccountCounts,
@@ -143,3 +145,18 @@ class Books:
         with self.conn.tx():
             pruned: int = self.db.execute(Q["ledger_prune"], (older_than,)).rowcount
         return pruned
+
+    # -- the limiter's slots ---------------------------------------------------------------
+
+    def record_slots(self, rows: Sequence[tuple[str, str, str, float]], now: float) -> None:
+        """Upsert the slots and forget those that stopped counting."""
+        with self.conn.tx():
+            self.db.executemany(Q["slots_put"], rows)
+            self.db.execute(Q["slots_prune"], (now,))
+
+    def recent_slots(self, owners: Sequence[str], now: float) -> list[SlotRow]:
+        """The owners' slots that still count."""
+        found: list[SlotRow] = []
+        for owner in owners:
+            found += starmap(SlotRow, self.db.execute(Q["slots_of"], (owner, now)))
+        return found

@@ -97,6 +97,8 @@ class Connection:
             self.db.executescript(f"BEGIN IMMEDIATE;\n{Q['schema']}\nCOMMIT;")
         elif version == 1:
             self._migrate_from_1()
+        if self.one("slots_exist") is None:  # a read-only open of a newer file writes nothing
+            self.db.executescript(f"BEGIN IMMEDIATE;\n{Q['slots_schema']}\nCOMMIT;")
 
     def _migrate_from_1(self) -> None:
         """Schema 1 to 2: `pending` rewritten, and every lease's records pending again.
