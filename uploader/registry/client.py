@@ -21,6 +21,7 @@ import aiohttp
 
 from uploader.config import Settings
 from uploader.errors import TransportError
+from uploader.queue.schemes import scheme_of
 from uploader.registry.answers import RegistryResponse, parse_retry_after, throttle_floor
 from uploader.registry.history import HistoryStore, SlotJournal
 from uploader.registry.limiter import Key, KeyedLimiter, Policy, SlotContext
@@ -77,21 +78,23 @@ def keep_history(limiter: KeyedLimiter, settings: Settings, store: LimiterStore)
 
 def history_owners(settings: Settings, accounts: Sequence[str]) -> list[str]:
     """Whose history a process serving `accounts` restores at start: theirs and, unless the
-    IP budget is shared (the store holds it), this host's IP budget."""
-    ip = [] if settings.limits.ip_shared else [_ip_owner()]
+    IP budget is shared (the store holds it), the IP budget's."""
+    ip = [] if settings.limits.ip_shared else [_ip_owner(settings)]
     return [*accounts, *ip]
 
 
-def _ip_owner() -> str:
-    # Each host has its own address and budget (unless shared): its rows are its own, so a
-    # replica restarting counts only what its host sent.
-    return f"ip@{socket.gethostname()}"
+def _ip_owner(settings: Settings) -> str:
+    # A queue only one host opens has one address behind it, whatever the host is called
+    # after a container is made anew. Replicas each have their own address (unless shared):
+    # their rows are their host's, so a replica restarting counts only what its host sent.
+    scheme = scheme_of(settings.queue)
+    return f"ip@{socket.gethostname()}" if scheme is not None and scheme.hosts else "ip"
 
 
 def _owner_of(settings: Settings) -> Callable[[Key], str | None]:
-    """Whose a key's rows are: the account's (of either scope), the host's IP, or nobody's."""
+    """Whose a key's rows are: the account's (of either scope), the IP's, or nobody's."""
     by_endpoint = settings.limits.account_scope == "endpoint"
-    ip = _ip_owner()
+    ip = _ip_owner(settings)
 
     def owner(key: Key) -> str | None:
         kind, name = key

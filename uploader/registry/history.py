@@ -108,14 +108,16 @@ class SlotJournal:
             self._answers += rows
             self._later(self._flush_s)
 
-    async def load(self, owners: Sequence[str]) -> dict[Key, list[float]]:
-        """The owners' slots that still count, per key, as the loop times they free at."""
+    async def load(self, owners: Sequence[str], origin: str) -> dict[Key, list[float]]:
+        """The owners' slots that still count, per key, as the loop times they free at; but
+        the slots of `origin`'s requests (a limiter's own: it counts them already)."""
         rows = await self._store.recent_slots(owners)
         offset = asyncio.get_running_loop().time() - self._clock()  # wall -> loop
         found: dict[Key, list[float]] = {}
-        for _, key, _, until in rows:
-            kind, _, name = key.partition(":")
-            found.setdefault((kind, name), []).append(until + offset)
+        for _, key, slot, until in rows:
+            if slot.partition(".")[0] != origin:
+                kind, _, name = key.partition(":")
+                found.setdefault((kind, name), []).append(until + offset)
         return found
 
     async def flush(self) -> None:

@@ -117,8 +117,9 @@ class Journal(Protocol):
         """The request ended: its slots cool one window from now (`used`), or are free."""
         ...
 
-    async def load(self, owners: Sequence[str]) -> dict[Key, list[float]]:
-        """The owners' slots still counting, as loop times they free at, per key."""
+    async def load(self, owners: Sequence[str], origin: str) -> dict[Key, list[float]]:
+        """The owners' slots still counting, as loop times they free at, per key; but those
+        of `origin`'s requests (the limiter's own, which it counts already)."""
         ...
 
     async def flush(self) -> None:

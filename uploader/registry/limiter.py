@@ -52,7 +52,8 @@ class KeyedLimiter:
         self._loop: asyncio.AbstractEventLoop | None = None
         self.journal: Journal | None = None
         self._shared: dict[str, SharedSlots] = {}
-        self._ids = map(f"{uuid.uuid4().hex[:12]}.{{}}".format, itertools.count(1))
+        self.origin = uuid.uuid4().hex[:12]  # this limiter's requests are origin.1, origin.2...
+        self._ids = map(f"{self.origin}.{{}}".format, itertools.count(1))
 
     def attach(
         self, journal: Journal | None, shared: Mapping[str, SharedSlots] | None = None
@@ -79,7 +80,7 @@ class KeyedLimiter:
         how many slots were seeded (0 without a journal)."""
         if self.journal is None:
             return 0
-        found = await self.journal.load(owners)
+        found = await self.journal.load(owners, self.origin)
         # A kind no longer configured is not ours to count; a shared one needs no seeding.
         found = {k: v for k, v in found.items() if k[0] in self._policies.keys() - self._shared}
         for key, free_at in found.items():

@@ -8,6 +8,7 @@ origin: the history must come back in wall-clock terms.
 
 from __future__ import annotations
 
+import socket
 from collections.abc import AsyncIterator, Sequence
 from typing import Literal
 
@@ -156,6 +157,18 @@ async def test_a_restart_waits_for_what_the_last_run_sent(
     await waiting.end()
 
 
+async def test_a_limiter_restoring_its_own_slots_counts_them_once(
+    clock: Clock, wall: Wall, queue: CountingQueue
+) -> None:
+    """Taking an account back, a process skips the rows of its own requests: it has them."""
+    limiter = process(queue, wall, account="2/1s")
+    async with limiter.slot(ACME):
+        pass
+    await limiter.flush()
+    assert await limiter.restore(["acme"]) == 0
+    assert limiter.remaining(ACME) == 1
+
+
 async def test_a_send_never_answered_counts_until_the_timeout_and_a_window(
     clock: Clock, wall: Wall, queue: CountingQueue
 ) -> None:
@@ -229,11 +242,12 @@ async def test_a_request_whose_send_cannot_be_stored_does_not_leave(
     assert limiter.remaining(ACME) == 1
 
 
-def test_a_process_restores_its_accounts_and_its_hosts_ip_budget() -> None:
-    """History owners: the accounts, and this host's IP budget unless replicas share it."""
-    own = config.from_dict({"queue": "memory:"})
+def test_a_process_restores_its_accounts_and_its_ip_budget() -> None:
+    """History owners: the accounts, and the IP budget unless replicas share it; a replica's
+    own IP budget is its host's."""
+    local = config.from_dict({"queue": "sqlite:q.db"})
+    replica = config.from_dict({"queue": "redis://h:6379/0"})
     shared = config.from_dict({"queue": "redis://h:6379/0", "limits": {"ip_shared": True}})
-    owners = history_owners(own, ["acme", "bolt"])
-    assert owners[:2] == ["acme", "bolt"]
-    assert owners[2].startswith("ip@")
+    assert history_owners(local, ["acme", "bolt"]) == ["acme", "bolt", "ip"]
+    assert history_owners(replica, ["acme"]) == ["acme", f"ip@{socket.gethostname()}"]
     assert history_owners(shared, ["acme"]) == ["acme"]
