@@ -40,6 +40,7 @@ STORE_OPS: dict[tuple[Any, str], Callable[..., str]] = {
     (Records, "change_lease"): lambda _self, _claim, _records, change: _CHANGES[type(change)],
     (Books, "availability"): lambda *_: "queue.next_available_at",
     (Books, "in_flight"): lambda *_: "queue.in_flight",
+    (Books, "record_slots"): lambda *_: "queue.record_slots",  # the limiter's history
 }
 
 
