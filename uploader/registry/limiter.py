@@ -331,6 +331,7 @@ class SlotContext:
     def _give_back(self) -> None:
         held, shared, self._held, self._shared = self._held, self._shared, [], []
         self._end(held, shared, used=False)
+        self.recorded_at = None  # nothing counts any more: taken again, they count anew
 
     def _end(
         self, held: list[KeyState], shared: list[tuple[SharedSlots, str]], *, used: bool

@@ -117,6 +117,7 @@ class SharedKey:
                 waiter = self._line.popleft()
                 if waiter.done():  # cancelled while in line
                     continue
+                self._nudge.clear()  # a slot given back from now on is seen by the sleep
                 wake = await self._take(waiter)
                 if wake is not None:
                     self._line.appendleft(waiter)
@@ -142,7 +143,6 @@ class SharedKey:
         return None
 
     async def _sleep(self, delay_s: float) -> None:
-        self._nudge.clear()
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._nudge.wait(), max(delay_s, MIN_WAIT_S))
 

@@ -17,6 +17,7 @@ from tests.integration.queue.helpers import START
 from uploader.errors import ConfigError, QueueError
 from uploader.queue.redis import RedisQueue
 from uploader.registry.keys import Policy
+from uploader.registry.limiter import KeyedLimiter
 from uploader.registry.ratespec import RateSpec
 from uploader.registry.shared import SharedKey
 from uploader.testing import InMemoryQueue
@@ -155,3 +156,25 @@ async def test_a_budget_out_of_reach_fails_the_line(redis_url: str, redis_prefix
     with pytest.raises(QueueError, match="not open"):
         await key.acquire(front=False)
     assert key.waiting() == 0
+
+
+async def test_a_request_sent_back_by_a_floor_counts_from_its_last_take(queue: RedisQueue) -> None:
+    """A floor that sends a request back to the line after it took the shared slot: the slot
+    it finally leaves with was taken after the floor, and its timeout is counted from then."""
+    limiter = KeyedLimiter({"account": Policy(RateSpec.parse("5/1s")),
+                            "ip": Policy(RateSpec.parse("1/0.1s"))})  # fmt: skip
+    limiter.attach(None, {"ip": shared_key(queue, "1/0.1s")})
+    account, ip = ("account", "acme"), ("ip", "default")
+    holder = limiter.slot(ip)
+    await holder.__aenter__()
+    waiting = asyncio.create_task(limiter.slot(account, ip).__aenter__())
+    await asyncio.sleep(0.05)  # holds the account's slot, waits for the IP's
+    floor_ends = time.time() + 0.5
+    limiter.block_until(account, asyncio.get_running_loop().time() + 0.5)
+    holder.release()
+    async with asyncio.timeout(5):
+        slot = await waiting
+    assert slot.recorded_at is not None
+    assert slot.recorded_at >= floor_ends - 0.01
+    slot.release()
+    await limiter.flush()
