@@ -24,6 +24,7 @@ from tests.integration.push.conftest import (
     held,
     records_for,
     start_uploader,
+    write_config,
 )
 from uploader import config
 from uploader.registry.ratespec import RateSpec
@@ -33,20 +34,13 @@ LIMIT = "8/3s"  # per account, in the uploader and in the simulator alike
 LEASE_S = 0.6
 
 
-def write_config(
+def run_config(
     path: Path, url: str, queue: str, *, account: str = LIMIT, timeout_s: float = 5
 ) -> Path:
     """One configuration for every run: three accounts, short leases, the given limit."""
-    accounts = "".join(f'[[accounts]]\nid = "{a}"\ntoken = "{TOKENS[a]}"\n' for a in ACCOUNTS)
-    path.write_text(
-        f'queue = "{queue}"\n'
-        f'[registry]\nbase_url = "{url}"\nmax_records_per_request = 40\ntimeout_s = {timeout_s}\n'
-        f'[limits]\naccount = "{account}"\nip = "3000/1s"\n'
-        f"[worker]\nlease_s = {LEASE_S}\nidle_poll_s = 0.05\nshutdown_timeout_s = 1\n"
-        '[server]\nlisten = "127.0.0.1:0"\n'
-        '[log]\nlevel = "warning"\n' + accounts
-    )
-    return path
+    limits = f'account = "{account}"\nip = "3000/1s"\n'
+    worker = f"lease_s = {LEASE_S}\n"
+    return write_config(path, url, queue, limits=limits, worker=worker, timeout_s=timeout_s)
 
 
 @pytest.fixture(params=["sqlite", "redis"])
@@ -104,7 +98,7 @@ async def test_three_sigkills_draw_no_429_of_our_own(
         account_limit=RateSpec.parse(LIMIT), account_counts="any",
     )  # fmt: skip
     async with FakeRegistry(options) as sim:
-        config_path = write_config(tmp_path / "uploader.toml", sim.url, queue)
+        config_path = run_config(tmp_path / "uploader.toml", sim.url, queue)
         records = records_for(ACCOUNTS, inverters=30, days=40)  # 30 requests an account
         await enqueue(config.load(config_path, env={}), records)
         for _ in range(3):  # each run killed right after a burst: the next starts within W
@@ -141,7 +135,7 @@ async def test_a_request_never_answered_still_counts_after_a_restart(tmp_path: P
     async with FakeRegistry(SimOptions(tokens=TOKENS, open_inverters=True)) as sim:
         sim.script("acme", ["stall"])  # acme's first request is never answered
         queue = f"sqlite:///{tmp_path / 'queue.db'}"
-        config_path = write_config(
+        config_path = run_config(
             tmp_path / "uploader.toml", sim.url, queue, account="1/1s", timeout_s=timeout_s
         )
         records = records_for(ACCOUNTS, inverters=1, days=40)  # one request an account

@@ -14,6 +14,7 @@ from tests.integration.push.conftest import (
     held,
     records_for,
     start_uploader,
+    write_config,
 )
 from uploader import config
 from uploader.registry.ratespec import RateSpec
@@ -23,18 +24,10 @@ IP = RateSpec.parse("10/1s")  # the binding policy, in the uploader and in the s
 POLL_S = 0.01
 
 
-def write_config(path: Path, url: str, queue: str, accounts: tuple[str, ...]) -> Path:
+def replica_config(path: Path, url: str, queue: str, accounts: tuple[str, ...]) -> Path:
     """A replica's configuration: the shared queue and IP budget, its own accounts."""
-    listed = "".join(f'[[accounts]]\nid = "{a}"\ntoken = "{TOKENS[a]}"\n' for a in accounts)
-    path.write_text(
-        f'queue = "{queue}"\n'
-        f'[registry]\nbase_url = "{url}"\nmax_records_per_request = 40\ntimeout_s = 5\n'
-        f'[limits]\naccount = "1000/1s"\nip = "{IP.limit}/{IP.window_s:g}s"\nip_shared = true\n'
-        "[worker]\nidle_poll_s = 0.05\nshutdown_timeout_s = 2\n"
-        '[server]\nlisten = "127.0.0.1:0"\n'
-        '[log]\nlevel = "warning"\n' + listed
-    )
-    return path
+    limits = f'account = "1000/1s"\nip = "{IP.limit}/{IP.window_s:g}s"\nip_shared = true\n'
+    return write_config(path, url, queue, accounts, limits=limits)
 
 
 class Answers:
@@ -73,8 +66,8 @@ async def test_two_replicas_share_one_ip_budget_without_a_429(
     )  # fmt: skip
     queue = f"{redis_url}?prefix={redis_prefix}"
     async with FakeRegistry(options) as sim:
-        first = write_config(tmp_path / "one.toml", sim.url, queue, ACCOUNTS[:2])
-        second = write_config(tmp_path / "two.toml", sim.url, queue, ACCOUNTS[2:])
+        first = replica_config(tmp_path / "one.toml", sim.url, queue, ACCOUNTS[:2])
+        second = replica_config(tmp_path / "two.toml", sim.url, queue, ACCOUNTS[2:])
         records = records_for(ACCOUNTS, inverters=20, days=40)  # 60 requests: 6 windows' worth
         await enqueue(config.load(first, env={}), records)
         answers = Answers(sim)
