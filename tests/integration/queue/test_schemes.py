@@ -52,5 +52,6 @@ def test_the_configuration_loads_no_queue_backend() -> None:
     assert child.stdout.split() == [
         "['uploader.queue.base',",
         "'uploader.queue.schemes',",
+        "'uploader.queue.slots',",
         "'uploader.queue.types']",
     ], child.stderr
