@@ -10,6 +10,7 @@ The limiter knows them only by these protocols.
 from __future__ import annotations
 
 import asyncio
+import bisect
 from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -71,6 +72,15 @@ class KeyState:
         while cooling and cooling[0] <= now:
             cooling.popleft()
         return self.limit - self.held - len(cooling)
+
+    def cool_until(self, when: float) -> None:
+        """A used slot frees at `when`: `cooling` stays in order (a slot seeded from another
+        process may free later than the key's own newer ones, which otherwise come in order)."""
+        cooling = self.cooling
+        if cooling and when < cooling[-1]:
+            bisect.insort(cooling, when)
+        else:
+            cooling.append(when)
 
     def take(self, now: float) -> bool:
         """Take a slot at once if nobody is in line and one is free."""

@@ -10,11 +10,11 @@ came back and the next one reaches it after it is sent, so no latency or jitter 
 N + 1 of our requests into one server window.
 
 Per key the state is small: `held` (slots of requests in flight, their countdown not yet
-started), `cooling` (the loop times at which used slots free again, ascending because
-responses end in time order and W is fixed per key), `blocked_until` (a Retry-After floor),
-the FIFO of waiting futures and at most one `loop.call_at` timer. Waiters are handed their
-slot by whoever frees it (a release, a refund, the timer), so nothing polls and order is
-first come, first served. A key with nothing held, cooling, blocked or waiting is forgotten.
+started), `cooling` (the loop times at which used slots free again, in order), `blocked_until`
+(a Retry-After floor), the FIFO of waiting futures and at most one `loop.call_at` timer.
+Waiters are handed their slot by whoever frees it (a release, a refund, the timer), so nothing
+polls and order is first come, first served. A key with nothing held, cooling, blocked or
+waiting is forgotten.
 
 Beyond the process (`attach`): a journal (`history`) keeps each request's slots in the
 queue's storage, so `restore` can seed a key from what another process did; a kind of key
@@ -27,7 +27,6 @@ import asyncio
 import contextlib
 import itertools
 import uuid
-from collections import deque
 from collections.abc import Iterable, Mapping, Sequence
 from types import TracebackType
 
@@ -72,7 +71,8 @@ class KeyedLimiter:
         later = [when for when in free_at if when > now]
         if later:
             state = self._state(key)
-            state.cooling = deque(sorted([*state.cooling, *later]))
+            for when in later:
+                state.cool_until(when)
             self._dispatch(state, now)
 
     async def restore(self, owners: Sequence[str]) -> int:
@@ -189,7 +189,7 @@ class KeyedLimiter:
         """Give a held slot back: it cools for W if a request used it, else frees now."""
         state.held -= 1
         if used:
-            state.cooling.append(now + state.window_s)
+            state.cool_until(now + state.window_s)
         if state.waiters or state.timer is None:
             self._dispatch(state, now)
         # else: nobody waits, and the pending timer fires no later than the key's next

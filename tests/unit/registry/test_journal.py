@@ -111,6 +111,18 @@ async def test_seeding_keeps_the_cooling_in_order(clock: Clock) -> None:
     await waiting.end()
 
 
+async def test_a_seeded_slot_outlives_the_keys_own_later_ones(clock: Clock) -> None:
+    """A slot seeded to free after the key's own newer ones still counts once they have freed."""
+    limiter = make_limiter("2/1s")
+    limiter.seed(ACME, [START + 5])  # a send never answered: it counts long
+    async with limiter.slot(ACME):
+        pass  # cools until START + 1
+    await clock.to(START + 1.5)
+    assert (limiter.remaining(ACME), limiter.key_count) == (1, 1)
+    await clock.to(START + 5)
+    assert (limiter.remaining(ACME), limiter.key_count) == (2, 0)
+
+
 async def test_times_already_past_seed_nothing(clock: Clock) -> None:
     """A slot that stopped counting leaves the key free and unremembered."""
     limiter = make_limiter("2/1s")

@@ -97,7 +97,7 @@ class Connection:
             self.db.executescript(f"BEGIN IMMEDIATE;\n{Q['schema']}\nCOMMIT;")
         elif version == 1:
             self._migrate_from_1()
-        if self.one("slots_exist") is None:  # a read-only open of a newer file writes nothing
+        if self.one("slots_exist") is None:  # checked first: an open writes nothing once made
             self.db.executescript(f"BEGIN IMMEDIATE;\n{Q['slots_schema']}\nCOMMIT;")
 
     def _migrate_from_1(self) -> None:
