@@ -81,8 +81,8 @@ class KeyedLimiter:
         if self.journal is None:
             return 0
         found = await self.journal.load(owners, self.origin)
-        # A kind no longer configured is not ours to count; a shared one needs no seeding.
-        found = {k: v for k, v in found.items() if k[0] in self._policies.keys() - self._shared}
+        kinds = self._policies.keys() - self._shared  # a shared kind needs no seeding
+        found = {key: times for key, times in found.items() if key[0] in kinds}
         for key, free_at in found.items():
             self.seed(key, free_at)
         return sum(map(len, found.values()))
@@ -237,8 +237,8 @@ class SlotContext:
         self._entered = False
         self.waited_s = 0.0  # time spent waiting for the slots, for metrics
         self.id = ""  # the request's id in the journal, once recorded there
-        # Wall-clock time its slots were first recorded outside the process: the request must
-        # end within the registry timeout of it (they count until then if it is never answered).
+        # Wall-clock time its slots were first recorded beyond the process: unanswered, they
+        # count until then + the registry timeout, so the request must end by then.
         self.recorded_at: float | None = None
 
     @property
