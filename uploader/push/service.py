@@ -23,7 +23,7 @@ from uploader.push.events import BatchDetails, Hook, Stats
 from uploader.push.reconcile import Reconciler
 from uploader.push.worker import AccountWorker
 from uploader.queue.base import Queue
-from uploader.registry.client import RegistryClient
+from uploader.registry.client import RegistryClient, history_owners, keep_history
 
 log = structlog.get_logger("uploader.push.service")
 HOUSEKEEPING_S = 3600.0  # how often a long run prunes the ledger
@@ -97,9 +97,22 @@ class Uploader:
             endpoint=self.settings.registry.endpoint,
         )
         await self.prune_ledger()
+        await self._restore_limiter()
         tasks = self._start(drain, confirm)
-        await self._until_done(tasks)
+        try:
+            await self._until_done(tasks)
+        finally:
+            await self.client.limiter.flush()  # the answers still buffered
         return self._exit_code()
+
+    async def _restore_limiter(self) -> None:
+        """The limiter keeps its history in the queue and starts from what was sent before."""
+        limiter = self.client.limiter
+        if limiter.journal is None:
+            keep_history(limiter, self.settings, self.queue)
+        slots = await limiter.restore(history_owners(self.settings, sorted(self.workers)))
+        if slots:
+            log.info("limiter restored", slots=slots)
 
     def _start(self, drain: bool, confirm: bool) -> list[asyncio.Task[None]]:
         if drain:

@@ -11,7 +11,8 @@ is its persistence setting's business (appendonly; see docs/decisions.md).
     queue = "redis://:password@host:6379/2?prefix=site-a"
 
 Modules: `connection` (URL, client, scripts), `replies` (reading the scripts' answers),
-`leases` (accounts leased to replicas), and `scripts.lua`. Imported only when a Redis queue is
+`leases` (accounts leased to replicas), `scripts.lua` and `limiter.lua` (the limiter's slots
+and shared budgets). Imported only when a Redis queue is
 made: it needs redis-py.
 """
 
@@ -29,6 +30,7 @@ from uploader.queue.delivery import PAGE
 from uploader.queue.redis import replies
 from uploader.queue.redis.connection import CHUNK, RedisConnection, optional, text
 from uploader.queue.redis.leases import RedisLeases
+from uploader.queue.slots import SharedBudget, SlotRow
 from uploader.queue.types import (
     AccountCounts,
     Claim,
@@ -271,6 +273,28 @@ class RedisQueue(Queue):
             for name, closing, closed, soonest in found
         }
 
+    # -- the limiter's slots ---------------------------------------------------------------
+
+    async def _record_slots(self, rows: Sequence[tuple[str, str, str, float]], now: float) -> None:
+        step = CHUNK // 4
+        for start in range(0, len(rows), step):
+            args: list[str] = [text(now)]
+            for owner, key, slot, until in rows[start : start + step]:
+                args += (owner, key, slot, text(until))
+            await self._run("slots_put", *args)
+
+    async def _recent_slots(self, owners: Sequence[str], now: float) -> list[SlotRow]:
+        found: list[bytes] = await self._run("slots_of", text(now), *owners)
+        rows = []
+        for owner, member, until in zip(found[::3], found[1::3], found[2::3], strict=True):
+            key, _, slot = member.decode().partition("\0")
+            rows.append(SlotRow(owner.decode(), key, slot, float(until)))
+        return rows
+
+    def shared_budget(self, name: str) -> RedisBudget:
+        """The budget `name` in this queue's Redis, shared by every replica on it."""
+        return RedisBudget(self, name)
+
 
 def _common_prefix(a: str, b: str) -> str:
     """The characters two texts start with alike (no glob character in a date)."""
@@ -281,6 +305,31 @@ def _common_prefix(a: str, b: str) -> str:
 def claim_key_of(inverter: str, day: dt.date) -> str:
     """The claim key a record of `inverter` on `day` is stored under (see the script)."""
     return f"{deadline_key(day):08d}\0{inverter}\0{day.isoformat()}"
+
+
+class RedisBudget(SharedBudget):
+    """A budget's slots in two ZSETs: in flight, and cooling (see limiter.lua)."""
+
+    def __init__(self, queue: RedisQueue, name: str) -> None:
+        self._queue = queue
+        self.name = name
+
+    def __repr__(self) -> str:
+        return f"<RedisBudget {self.name!r} prefix={self._queue.prefix!r}>"
+
+    async def take(
+        self, slot: str, now: float, until: float, limit: int, window_s: float
+    ) -> float | None:
+        args = (self.name, limit, text(now), slot, text(until), text(window_s))
+        wake: bytes = await self._queue._run("budget_take", *args)
+        return float(wake) if wake else None
+
+    async def settle(self, slots: Sequence[tuple[str, float | None]], now: float) -> None:
+        for start in range(0, len(slots), CHUNK // 2):
+            args: list[str] = [self.name, text(now)]
+            for slot, free_at in slots[start : start + CHUNK // 2]:
+                args += (slot, "" if free_at is None else text(free_at))
+            await self._queue._run("budget_settle", *args)
 
 
 def _by_account(rows: Iterable[EnqueueRow]) -> dict[str, list[EnqueueRow]]:

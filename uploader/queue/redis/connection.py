@@ -1,7 +1,8 @@
 """The Redis backend's plumbing: the URL, the connection, the scripts.
 
 Imported only when a `redis://` queue is made, so redis-py is needed only then. The key
-layout and why it is shaped this way are described at the top of `scripts.lua`.
+layout and why it is shaped this way are described at the top of `scripts.lua` (the limiter's
+keys at the top of `limiter.lua`).
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ CONNECT_TIMEOUT_S = 5.0
 COMMAND_TIMEOUT_S = 30.0
 # Policies that may evict any key, a queued record's included.
 EVICTING = ("allkeys-lru", "allkeys-lfu", "allkeys-random")
+LUA_FILES = ("scripts.lua", "limiter.lua")  # the queue's, then the limiter's
 
 
 class RedisTarget(NamedTuple):
@@ -66,13 +68,21 @@ def parse_url(url: str, prefix: str | None = None) -> RedisTarget:
     return RedisTarget(urllib.parse.urlunsplit(parts._replace(query=rest)), chosen, shown)
 
 
-def _load_scripts() -> dict[str, str]:
-    """Each section of scripts.lua, the `common` helpers in front."""
-    text = importlib.resources.files(__package__ or "").joinpath("scripts.lua").read_text()
+def _sections(name: str) -> dict[str, str]:
+    text = importlib.resources.files(__package__ or "").joinpath(name).read_text()
     parts = re.split(r"^-- (\w+) --$", text, flags=re.MULTILINE)
-    sections = dict(zip(parts[1::2], parts[2::2], strict=True))
-    common = sections.pop("common")
-    return {name: common + body for name, body in sections.items()}
+    return dict(zip(parts[1::2], parts[2::2], strict=True))
+
+
+def _load_scripts() -> dict[str, str]:
+    """Each section of scripts.lua and limiter.lua, the `common` helpers of its file (and of
+    the files before it) in front."""
+    common, scripts = "", {}
+    for name in LUA_FILES:
+        sections = _sections(name)
+        common += sections.pop("common", "")
+        scripts.update({section: common + body for section, body in sections.items()})
+    return scripts
 
 
 SCRIPTS = _load_scripts()
