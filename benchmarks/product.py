@@ -41,6 +41,7 @@ STORE_OPS: dict[tuple[Any, str], Callable[..., str]] = {
     (Books, "availability"): lambda *_: "queue.next_available_at",
     (Books, "drained"): lambda *_: "queue.drained",
     (Books, "in_flight"): lambda *_: "queue.in_flight",
+    (Books, "record_slots"): lambda *_: "queue.record_slots",  # the limiter's history
 }
 
 

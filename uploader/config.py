@@ -344,8 +344,7 @@ def _check(settings: Settings, origin: _Origin) -> None:
         raise origin.error(
             "registry.max_records_per_request", f"must be 1..{MAX_RECORDS_PER_REQUEST}"
         )
-    if scheme_of(settings.queue) is None:
-        raise origin.error("queue", f"must be {url_forms()}")
+    _check_queue(settings, origin)
     try:
         parse_listen(settings.server.listen)
     except ConfigError as exc:
@@ -359,6 +358,18 @@ def _check(settings: Settings, origin: _Origin) -> None:
     if len(ids) != len(set(ids)):
         raise origin.error("accounts", "an account id is listed twice")
     _check_reconcile(settings.reconcile, origin)
+
+
+def _check_queue(settings: Settings, origin: _Origin) -> None:
+    scheme = scheme_of(settings.queue)
+    if scheme is None:
+        raise origin.error("queue", f"must be {url_forms()}")
+    if settings.limits.ip_shared and not scheme.hosts:
+        raise origin.error(
+            "limits.ip_shared",
+            f"a budget shared by replicas lives in the queue they share, and {scheme.prefix} "
+            "is one host's (use redis://, or ip_shared = false)",
+        )
 
 
 def _check_server(server: ServerSettings, origin: _Origin) -> None:

@@ -116,6 +116,15 @@ def test_max_records_bounded() -> None:
         config.from_dict({"registry": {"max_records_per_request": 3001}})
 
 
+@pytest.mark.parametrize("queue", ["memory:", "sqlite:q.db"])
+def test_a_shared_ip_budget_needs_a_queue_replicas_share(queue: str) -> None:
+    """limits.ip_shared is refused on a queue only one host opens, naming the key."""
+    with pytest.raises(ConfigError, match=r"limits\.ip_shared: .*one host.s \(use redis://"):
+        config.from_dict({"queue": queue, "limits": {"ip_shared": True}})
+    shared = config.from_dict({"queue": "redis://h:6379/0", "limits": {"ip_shared": True}})
+    assert shared.limits.ip_shared
+
+
 def test_secret_variable_with_the_prefix_is_not_a_setting(tmp_path: Path) -> None:
     """A variable named by `ingest_token_env` holds a secret even when it starts with UPLOADER_."""
     path = write(tmp_path, '[server]\ningest_token_env = "UPLOADER_INGEST_TOKEN"\n')

@@ -29,7 +29,7 @@ from uploader.push.serving import AccountTasks
 from uploader.push.worker import AccountWorker
 from uploader.queue.base import Queue
 from uploader.queue.leases import AccountLeases, LocalLeases
-from uploader.registry.client import RegistryClient
+from uploader.registry.client import RegistryClient, history_owners, keep_history
 
 log = structlog.get_logger("uploader.push.service")
 HOUSEKEEPING_S = 3600.0  # how often a long run prunes the ledger
@@ -58,6 +58,7 @@ class Uploader:
         self.leases = leases or LocalLeases(sorted(settings.account_ids))
         self._quiet = asyncio.Event()  # a lane found nothing to do: a drain may be over
         self._polls = False
+        self._restored: set[str] = set()  # accounts whose history the start restored
         self.workers = {a.id: self._worker(a.id) for a in settings.accounts}
         self.pollers = {
             a: StatusPoller(a, queue, client, settings, pause=w.pause, hook=self._emit)
@@ -120,9 +121,24 @@ class Uploader:
             endpoint=self.settings.registry.endpoint,
         )
         await self.prune_ledger()
+        await self._restore_limiter()
         tasks = self._start(drain, confirm)
-        await self._until_done(tasks)
+        try:
+            await self._until_done(tasks)
+        finally:
+            await self.client.limiter.flush()  # the answers still buffered
         return self._exit_code()
+
+    async def _restore_limiter(self) -> None:
+        """The limiter keeps its history in the queue and starts from what was sent before:
+        the IP's, and the accounts held now (those taken later are restored as they are)."""
+        limiter = self.client.limiter
+        if limiter.journal is None:
+            keep_history(limiter, self.settings, self.queue)
+        self._restored = set(self.leases.held())
+        slots = await limiter.restore(history_owners(self.settings, sorted(self._restored)))
+        if slots:
+            log.info("limiter restored", slots=slots)
 
     def _start(self, drain: bool, confirm: bool) -> list[asyncio.Task[None]]:
         self._polls = self._confirming and (confirm or not drain)
@@ -138,8 +154,18 @@ class Uploader:
 
     async def _on_account_acquired(self, account: str) -> None:
         """Called as this process starts serving `account` (at start, or taken over from a
-        replica that left or died), before its first request: the place where the limiter
-        learns what was sent for the account before (its keys seeded from the store)."""
+        replica that left or died), before its first request: the limiter learns what the
+        others sent for the account (its keys seeded from the store; its own it knows).
+
+        An account restored with the others at start is not seeded twice; one served again
+        later is seeded anew (rows seeded before and still counting then count twice: the
+        limiter waits longer, it never overdraws)."""
+        if account in self._restored:
+            self._restored.discard(account)
+            return
+        slots = await self.client.limiter.restore([account])
+        if slots:
+            log.info("limiter restored", account=account, slots=slots)
 
     async def _serve(self, account: str, leaving: asyncio.Event) -> None:
         """Serve one account until `leaving` is set: its lanes, and its poller if polling."""

@@ -44,6 +44,7 @@ import msgspec
 
 from uploader.errors import QueueError
 from uploader.queue.delivery import DeliveryBooks
+from uploader.queue.slots import SlotStore
 from uploader.queue.types import (
     AccountCounts,
     Claim,
@@ -113,11 +114,12 @@ def claim_key(record: QueuedRecord) -> tuple[int, str, str]:
     return (deadline_of_text(record.day), record.remote_inv_id, record.day)
 
 
-class Queue(DeliveryBooks):
+class Queue(DeliveryBooks, SlotStore):
     """The durable queue: async, and an async context manager that opens and closes it.
 
     `clock` gives wall-clock seconds (injectable for tests). The delivery reads (reconcile,
-    issuance, deadlines) are stated in `delivery`.
+    issuance, deadlines) are stated in `delivery`; the limiter's slots (its recent history,
+    shared budgets) in `slots`.
     """
 
     def __init__(self, *, clock: Callable[[], float] = time.time) -> None:

@@ -26,6 +26,7 @@ class Scheme(NamedTuple):
     form: str  # how its URLs are written, for messages
     backend: str  # "module:Class", imported on use; the class has `from_url(url, clock=...)`
     description: str
+    hosts: bool = False  # processes on several hosts share it (replicas, `limits.ip_shared`)
 
 
 SCHEMES: dict[str, Scheme] = {
@@ -46,12 +47,14 @@ SCHEMES: dict[str, Scheme] = {
         "redis://…",
         "uploader.queue.redis:RedisQueue",
         "one queue several replicas share: redis://[user:password@]host:port/db[?prefix=NAME]",
+        hosts=True,
     ),
     "rediss": Scheme(
         "rediss://",
         "rediss://…",
         "uploader.queue.redis:RedisQueue",
         "the same over TLS",
+        hosts=True,
     ),
 }
 

@@ -14,19 +14,23 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import socket
 import time
 from collections.abc import Callable, Mapping, Sequence
 from types import TracebackType
-from typing import Self
+from typing import Protocol, Self
 
 import aiohttp
 import structlog
 
 from uploader.config import Settings
 from uploader.errors import TransportError
+from uploader.queue.schemes import scheme_of
 from uploader.registry.answers import RegistryResponse, parse_retry_after, throttle_floor
-from uploader.registry.limiter import Key, KeyedLimiter, Policy
+from uploader.registry.history import HistoryStore, SlotJournal
+from uploader.registry.limiter import Key, KeyedLimiter, Policy, SlotContext
 from uploader.registry.ratespec import RateSpec
+from uploader.registry.shared import Budget, SharedKey
 from uploader.registry.tokens import TokenProvider
 
 log = structlog.get_logger("uploader.registry.client")
@@ -37,16 +41,27 @@ CHUNK_BYTES = 64 * 1024  # read size while an answer is read up to its cap
 ResponseHook = Callable[[str, int | None, float], None]
 
 
-def limiter_from_settings(settings: Settings) -> KeyedLimiter:
+class LimiterStore(HistoryStore, Protocol):
+    """What the limiter keeps in the queue: its history and, if shared, the IP budget."""
+
+    def shared_budget(self, name: str) -> Budget:
+        """The budget every replica on the store shares (ConfigError where there is none)."""
+        ...
+
+
+def limiter_from_settings(settings: Settings, store: LimiterStore | None = None) -> KeyedLimiter:
     """The limiter of `[limits]`: per-account operation policy, per-IP global policy, and the
-    shares of an account's budget that status polls and scheduled read-backs may use."""
+    shares of an account's budget that status polls and scheduled read-backs may use.
+
+    With `store` (the queue) it keeps its history there (see `keep_history`).
+    """
     limits = settings.limits
     account = RateSpec.parse(limits.account)
 
     def share(fraction: float) -> Policy:
         return Policy(RateSpec(max(1, int(account.limit * fraction)), account.window_s), "any")
 
-    return KeyedLimiter(
+    limiter = KeyedLimiter(
         {
             "account": Policy(account, limits.account_counts),
             "ip": Policy(RateSpec.parse(limits.ip), "any"),
@@ -54,6 +69,52 @@ def limiter_from_settings(settings: Settings) -> KeyedLimiter:
             "reconcile": share(settings.reconcile.budget_share),
         }
     )
+    if store is not None:
+        keep_history(limiter, settings, store)
+    return limiter
+
+
+def keep_history(limiter: KeyedLimiter, settings: Settings, store: LimiterStore) -> None:
+    """Let `limiter` keep its history in `store` and, with `limits.ip_shared`, take the IP
+    budget from it; before its first request. `uploader run` does this with its queue."""
+    timeout_s = settings.registry.timeout_s
+    shared = {}
+    if settings.limits.ip_shared:
+        ip = Policy(RateSpec.parse(settings.limits.ip), "any")
+        budget = store.shared_budget(f"{IP_KEY[0]}:{IP_KEY[1]}")
+        shared[IP_KEY[0]] = SharedKey(budget, ip, timeout_s=timeout_s)
+    journal = SlotJournal(store, timeout_s=timeout_s, owner_of=_owner_of(settings))
+    limiter.attach(journal, shared)
+
+
+def history_owners(settings: Settings, accounts: Sequence[str]) -> list[str]:
+    """Whose history a process serving `accounts` restores at start: theirs and, unless the
+    IP budget is shared (the store holds it), the IP budget's."""
+    ip = [] if settings.limits.ip_shared else [_ip_owner(settings)]
+    return [*accounts, *ip]
+
+
+def _ip_owner(settings: Settings) -> str:
+    # A queue only one host opens has one address behind it, whatever the host is called
+    # after a container is made anew. Replicas each have their own address (unless shared):
+    # their rows are their host's, so a replica restarting counts only what its host sent.
+    scheme = scheme_of(settings.queue)
+    return f"ip@{socket.gethostname()}" if scheme is not None and scheme.hosts else "ip"
+
+
+def _owner_of(settings: Settings) -> Callable[[Key], str | None]:
+    """Whose a key's rows are: the account's (of either scope), the IP's, or nobody's."""
+    by_endpoint = settings.limits.account_scope == "endpoint"
+    ip = _ip_owner(settings)
+
+    def owner(key: Key) -> str | None:
+        kind, name = key
+        if kind == "account":
+            return name.rpartition(":")[0] if by_endpoint else name  # see `account_key`
+        # A poll key is a share of its account's budget, which the account's key counts.
+        return ip if kind == "ip" else None
+
+    return owner
 
 
 class RegistryClient:
@@ -156,7 +217,7 @@ class RegistryClient:
         async with self.limiter.slot(*keys) as slot:
             started = time.perf_counter()
             try:
-                response = await self._request(method, path, headers, data, params)
+                response = await self._request(method, path, headers, data, params, slot)
             except TransportError:
                 self._told(endpoint, None, time.perf_counter() - started)
                 raise
@@ -188,9 +249,11 @@ class RegistryClient:
         headers: dict[str, str],
         data: bytes | aiohttp.FormData | None,
         params: Mapping[str, str] | None,
+        slot: SlotContext,
     ) -> RegistryResponse:
         assert self._session is not None, "use `async with RegistryClient(...)`"
         cap = self._settings.registry.max_answer_bytes
+        timeout = self._timeout(self._session, slot, f"{method} {path}")
         try:
             async with self._session.request(
                 method,
@@ -199,6 +262,7 @@ class RegistryClient:
                 data=data,
                 params=params,
                 allow_redirects=False,
+                timeout=timeout,
             ) as http:
                 raw, complete = await read_capped(http, cap)
                 if not complete:
@@ -213,6 +277,18 @@ class RegistryClient:
                 )
         except (aiohttp.ClientError, TimeoutError) as exc:
             raise TransportError(f"{method} {path}: {type(exc).__name__}: {exc}") from exc
+
+    def _timeout(
+        self, session: aiohttp.ClientSession, slot: SlotContext, what: str
+    ) -> aiohttp.ClientTimeout:
+        """The session's timeout, less the time spent recording the slots: the history counts
+        an unanswered request until `recorded_at` + timeout, so we must give up by then."""
+        if slot.recorded_at is None:
+            return session.timeout
+        left = self._settings.registry.timeout_s - (time.time() - slot.recorded_at)
+        if left <= 0:
+            raise TransportError(f"{what}: its time ran out while its slots were recorded")
+        return aiohttp.ClientTimeout(total=left)
 
 
 async def read_capped(http: aiohttp.ClientResponse, cap: int) -> tuple[bytes, bool]:

@@ -10,87 +10,29 @@ came back and the next one reaches it after it is sent, so no latency or jitter 
 N + 1 of our requests into one server window.
 
 Per key the state is small: `held` (slots of requests in flight, their countdown not yet
-started), `cooling` (the loop times at which used slots free again, ascending because
-responses end in time order and W is fixed per key), `blocked_until` (a Retry-After floor),
-the FIFO of waiting futures and at most one `loop.call_at` timer. Waiters are handed their
-slot by whoever frees it (a release, a refund, the timer), so nothing polls and order is
-first come, first served. A key with nothing held, cooling, blocked or waiting is forgotten.
+started), `cooling` (the loop times at which used slots free again, in order), `blocked_until`
+(a Retry-After floor), the FIFO of waiting futures and at most one `loop.call_at` timer.
+Waiters are handed their slot by whoever frees it (a release, a refund, the timer), so nothing
+polls and order is first come, first served. A key with nothing held, cooling, blocked or
+waiting is forgotten.
+
+Beyond the process (`attach`): a journal (`history`) keeps each request's slots in the
+queue's storage, so `restore` can seed a key from what another process did; a kind of key
+may be shared by every replica (`shared`), its slots living in that storage.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections import deque
-from collections.abc import Mapping
-from dataclasses import dataclass
+import itertools
+import uuid
+from collections.abc import Iterable, Mapping, Sequence
 from types import TracebackType
-from typing import Literal
 
-from uploader.registry.ratespec import RateSpec
+from uploader.registry.keys import Journal, Key, KeyState, Policy, SharedSlots, acquire_order
 
-Key = tuple[str, str]  # (kind, name): ("account", "acme"), ("ip", "default")
-
-# Keys of one request are acquired in this order: an account's requests queue among
-# themselves first, then take the shared IP budget first come, first served. One global
-# order also means two requests can never each hold what the other waits for.
-_KIND_RANK = {"account": 0, "ip": 2}
-_OTHER_RANK = 1
-
-
-@dataclass(frozen=True, slots=True)
-class Policy:
-    """A rate spec for one kind of key, and what the registry counts against it."""
-
-    spec: RateSpec
-    counts: Literal["any", "success"] = "any"
-
-
-class _KeyState:
-    """The slots of one key; see the module docstring."""
-
-    __slots__ = (
-        "blocked_until",
-        "cooling",
-        "held",
-        "key",
-        "limit",
-        "refundable",
-        "timer",
-        "waiters",
-        "window_s",
-    )
-
-    def __init__(self, key: Key, policy: Policy) -> None:
-        self.key = key
-        self.limit = policy.spec.limit
-        self.window_s = policy.spec.window_s
-        self.refundable = policy.counts == "success"
-        self.held = 0
-        self.cooling: deque[float] = deque()
-        self.blocked_until = float("-inf")
-        self.waiters: deque[asyncio.Future[None]] = deque()
-        self.timer: asyncio.TimerHandle | None = None
-
-    def free(self, now: float) -> int:
-        """Slots usable at `now`, ignoring the floor; drops cooled entries as it goes."""
-        cooling = self.cooling
-        while cooling and cooling[0] <= now:
-            cooling.popleft()
-        return self.limit - self.held - len(cooling)
-
-    def wake_time(self, now: float) -> float | None:
-        """When this key next needs a look without any release happening; None: never."""
-        if self.waiters:
-            if self.free(now) > 0:  # only the floor stops them
-                return self.blocked_until
-            # With nothing cooling every slot is in flight, and a release will wake us.
-            return max(self.cooling[0], self.blocked_until) if self.cooling else None
-        if self.held:
-            return None
-        # Idle but still remembering: look again when the key can be forgotten.
-        last = max(self.cooling[-1] if self.cooling else now, self.blocked_until)
-        return last if last > now else None
+__all__ = ["Key", "KeyedLimiter", "Policy", "SlotContext"]
 
 
 class KeyedLimiter:
@@ -105,8 +47,52 @@ class KeyedLimiter:
             if policy.spec.limit < 1 or policy.spec.window_s <= 0:
                 raise ValueError(f"{kind}: a rate needs a positive limit and window")
         self._policies = dict(policies)
-        self._states: dict[Key, _KeyState] = {}
+        self._states: dict[Key, KeyState] = {}
         self._loop: asyncio.AbstractEventLoop | None = None
+        self.journal: Journal | None = None
+        self._shared: dict[str, SharedSlots] = {}
+        self.origin = uuid.uuid4().hex[:12]  # this limiter's requests are origin.1, origin.2...
+        self._ids = map(f"{self.origin}.{{}}".format, itertools.count(1))
+
+    def attach(
+        self, journal: Journal | None, shared: Mapping[str, SharedSlots] | None = None
+    ) -> None:
+        """Keep every request's slots in `journal`; take the kinds in `shared` from slots
+        every replica shares. Before the first request."""
+        for kind in shared or {}:
+            self._policy((kind, ""))  # raises for a kind without policy
+        self.journal = journal
+        self._shared = dict(shared or {})
+
+    def seed(self, key: Key, free_at: Iterable[float]) -> None:
+        """Count slots another process used, cooling until the loop times `free_at`; for a
+        key this process has not used yet (at start, taking an account over)."""
+        now = self._time()
+        later = [when for when in free_at if when > now]
+        if later:
+            state = self._state(key)
+            for when in later:
+                state.cool_until(when)
+            self._dispatch(state, now)
+
+    async def restore(self, owners: Sequence[str]) -> int:
+        """Seed the keys of `owners` (account ids, the IP's owner) from the journal's store;
+        how many slots were seeded (0 without a journal)."""
+        if self.journal is None:
+            return 0
+        found = await self.journal.load(owners, self.origin)
+        kinds = self._policies.keys() - self._shared  # a shared kind needs no seeding
+        found = {key: times for key, times in found.items() if key[0] in kinds}
+        for key, free_at in found.items():
+            self.seed(key, free_at)
+        return sum(map(len, found.values()))
+
+    async def flush(self) -> None:
+        """Write what the journal and the shared keys still buffer (at shutdown)."""
+        if self.journal is not None:
+            await self.journal.flush()
+        for shared in self._shared.values():
+            await shared.flush()
 
     def slot(self, *keys: Key) -> SlotContext:
         """One request's slots under `keys`: `async with limiter.slot(k1, k2) as slot:`.
@@ -114,7 +100,7 @@ class KeyedLimiter:
         Send the request inside the block; leaving it (normally or by an exception) starts
         the W countdown of every slot still held. Raises ValueError for a kind without policy.
         """
-        ordered = tuple(sorted(set(keys), key=_acquire_order)) if len(keys) > 1 else keys
+        ordered = tuple(sorted(set(keys), key=acquire_order)) if len(keys) > 1 else keys
         for key in ordered:
             if key[0] not in self._policies:
                 self._policy(key)  # raises
@@ -139,6 +125,9 @@ class KeyedLimiter:
 
     def waiting(self, key: Key) -> int:
         """Requests queued for `key`."""
+        shared = self._shared.get(key[0])
+        if shared is not None:
+            return shared.waiting()
         state = self._states.get(key)
         return 0 if state is None else len(state.waiters)
 
@@ -164,21 +153,13 @@ class KeyedLimiter:
             self._loop = asyncio.get_running_loop()
         return self._loop.time()
 
-    def _state(self, key: Key) -> _KeyState:
+    def _state(self, key: Key) -> KeyState:
         state = self._states.get(key)
         if state is None:
-            state = self._states[key] = _KeyState(key, self._policy(key))
+            state = self._states[key] = KeyState(key, self._policy(key))
         return state
 
-    @staticmethod
-    def _take(state: _KeyState, now: float) -> bool:
-        """Take a slot of `state` at once if nobody is in line and one is free."""
-        if not state.waiters and now >= state.blocked_until and state.free(now) > 0:
-            state.held += 1
-            return True
-        return False
-
-    async def _wait(self, state: _KeyState, now: float, front: bool) -> None:
+    async def _wait(self, state: KeyState, now: float, front: bool) -> None:
         """Wait in line for a slot of `state`; whoever frees one hands it over."""
         assert self._loop is not None  # set by _time()
         future: asyncio.Future[None] = self._loop.create_future()
@@ -193,7 +174,7 @@ class KeyedLimiter:
             self._abandon(state, future)
             raise
 
-    def _abandon(self, state: _KeyState, future: asyncio.Future[None]) -> None:
+    def _abandon(self, state: KeyState, future: asyncio.Future[None]) -> None:
         """A waiter was cancelled: leave the line, or give back a slot it was handed."""
         now = self._time()
         if future.done() and not future.cancelled():
@@ -204,31 +185,22 @@ class KeyedLimiter:
         if self._states.get(state.key) is state:  # else the key emptied and was forgotten
             self._dispatch(state, now)
 
-    def _release(self, state: _KeyState, now: float, *, used: bool) -> None:
+    def _release(self, state: KeyState, now: float, *, used: bool) -> None:
         """Give a held slot back: it cools for W if a request used it, else frees now."""
         state.held -= 1
         if used:
-            state.cooling.append(now + state.window_s)
+            state.cool_until(now + state.window_s)
         if state.waiters or state.timer is None:
             self._dispatch(state, now)
         # else: nobody waits, and the pending timer fires no later than the key's next
         # change of state (it was set for one at most as late), so it will look again then.
 
-    def _dispatch(self, state: _KeyState, now: float) -> None:
+    def _dispatch(self, state: KeyState, now: float) -> None:
         """Hand free slots to waiters in order, then set the key's one timer."""
-        waiters = state.waiters
-        if waiters and now >= state.blocked_until:
-            free = state.free(now)
-            while free > 0 and waiters:
-                future = waiters.popleft()
-                if future.done():  # cancelled; its task has not run its handler yet
-                    continue
-                state.held += 1
-                free -= 1
-                future.set_result(None)
+        state.hand_over(now)
         self._schedule(state, now)
 
-    def _schedule(self, state: _KeyState, now: float) -> None:
+    def _schedule(self, state: KeyState, now: float) -> None:
         when = state.wake_time(now)
         timer = state.timer
         if when is None:
@@ -245,7 +217,7 @@ class KeyedLimiter:
         assert self._loop is not None
         state.timer = self._loop.call_at(when, self._on_timer, state)
 
-    def _on_timer(self, state: _KeyState) -> None:
+    def _on_timer(self, state: KeyState) -> None:
         state.timer = None
         if self._states.get(state.key) is state:
             self._dispatch(state, self._time())
@@ -254,14 +226,20 @@ class KeyedLimiter:
 class SlotContext:
     """The slots of one request under every key that covers it (from `KeyedLimiter.slot`)."""
 
-    __slots__ = ("_entered", "_held", "_keys", "_limiter", "waited_s")
+    __slots__ = ("_entered", "_held", "_keys", "_limiter", "_shared", "id", "recorded_at",
+                 "waited_s")  # fmt: skip
 
     def __init__(self, limiter: KeyedLimiter, keys: tuple[Key, ...]) -> None:
         self._limiter = limiter
         self._keys = keys
-        self._held: list[_KeyState] = []
+        self._held: list[KeyState] = []
+        self._shared: list[tuple[SharedSlots, str]] = []  # shared keys held, and their slot
         self._entered = False
         self.waited_s = 0.0  # time spent waiting for the slots, for metrics
+        self.id = ""  # the request's id in the journal, once recorded there
+        # Wall-clock time its slots were first recorded beyond the process: unanswered, they
+        # count until then + the registry timeout, so the request must end by then.
+        self.recorded_at: float | None = None
 
     @property
     def keys(self) -> tuple[Key, ...]:
@@ -276,11 +254,13 @@ class SlotContext:
         now = started = limiter._time()
         try:
             for key in self._keys:  # the common case: every slot free, nothing awaited
-                state = limiter._state(key)
-                if not limiter._take(state, now):
+                state = None if key[0] in limiter._shared else limiter._state(key)
+                if state is None or not state.take(now):
                     now = await self._acquire_rest()
                     break
                 self._held.append(state)
+            if limiter.journal is not None and self._held:
+                await self._record(limiter.journal)
         except BaseException:
             self._give_back()
             raise
@@ -297,9 +277,15 @@ class SlotContext:
         keys = self._keys[len(self._held) :]
         while True:
             for key in keys:
+                shared = limiter._shared.get(key[0])
+                if shared is not None:
+                    slot, taken_at = await shared.acquire(front)
+                    self._shared.append((shared, slot))
+                    self.recorded_at = min(self.recorded_at or taken_at, taken_at)
+                    continue
                 state = limiter._state(key)
                 now = limiter._time()
-                if not limiter._take(state, now):
+                if not state.take(now):
                     await limiter._wait(state, now, front)
                 self._held.append(state)
             now = limiter._time()
@@ -307,6 +293,12 @@ class SlotContext:
                 return now
             self._give_back()
             front, keys = True, self._keys
+
+    async def _record(self, journal: Journal) -> None:
+        """The send goes to the journal before the request leaves (a crash cannot lose it)."""
+        self.id = next(self._limiter._ids)
+        sent_at = await journal.sent(self.id, _windows(self._held))
+        self.recorded_at = min(self.recorded_at or sent_at, sent_at)
 
     async def __aexit__(
         self,
@@ -321,11 +313,8 @@ class SlotContext:
 
         Leaving the block does this; call it earlier when work on the response follows.
         """
-        held, self._held = self._held, []
-        if held:
-            now = self._limiter._time()
-            for state in held:
-                self._limiter._release(state, now, used=True)
+        held, shared, self._held, self._shared = self._held, self._shared, [], []
+        self._end(held, shared, used=True)
 
     def refund(self) -> None:
         """The registry did not count this request: success-mode keys free their slot now.
@@ -333,19 +322,30 @@ class SlotContext:
         Call it only on a definite refusal (a 4xx/5xx answer), never after a timeout, when
         the request may have succeeded. Keys that count any request keep their slot.
         """
-        kept = []
-        for state in self._held:
-            if state.refundable:
-                self._limiter._release(state, self._limiter._time(), used=False)
-            else:
-                kept.append(state)
-        self._held = kept
+        held = [state for state in self._held if state.refundable]
+        shared = [(key, slot) for key, slot in self._shared if key.refundable]
+        self._held = [state for state in self._held if not state.refundable]
+        self._shared = [(key, slot) for key, slot in self._shared if not key.refundable]
+        self._end(held, shared, used=False)
 
     def _give_back(self) -> None:
-        held, self._held = self._held, []
-        for state in held:
-            self._limiter._release(state, self._limiter._time(), used=False)
+        held, shared, self._held, self._shared = self._held, self._shared, [], []
+        self._end(held, shared, used=False)
+        self.recorded_at = None  # nothing counts any more: taken again, they count anew
+
+    def _end(
+        self, held: list[KeyState], shared: list[tuple[SharedSlots, str]], *, used: bool
+    ) -> None:
+        limiter = self._limiter
+        if held:
+            now = limiter._time()
+            for state in held:
+                limiter._release(state, now, used=used)
+            if self.id and limiter.journal is not None:
+                limiter.journal.answered(self.id, _windows(held), used)
+        for key, slot in shared:
+            key.release(slot, used)
 
 
-def _acquire_order(key: Key) -> tuple[int, str, str]:
-    return (_KIND_RANK.get(key[0], _OTHER_RANK), key[0], key[1])
+def _windows(states: Sequence[KeyState]) -> list[tuple[Key, float]]:
+    return [(state.key, state.window_s) for state in states]

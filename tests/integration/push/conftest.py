@@ -119,6 +119,30 @@ async def drain(settings: config.Settings) -> tuple[int, Uploader]:
         return code, uploader
 
 
+def write_config(
+    path: Path,
+    url: str,
+    queue: str,
+    accounts: tuple[str, ...] = ACCOUNTS,
+    *,
+    limits: str = 'account = "1000/1s"\nip = "3000/1s"\n',
+    worker: str = "",
+    timeout_s: float = 5,
+) -> Path:
+    """A configuration file for `uploader run` in a subprocess: static tokens, 40 records a
+    request, quick idle polls, quiet logs, any free port; `limits` and `worker` are TOML lines."""
+    listed = "".join(f'[[accounts]]\nid = "{a}"\ntoken = "{TOKENS[a]}"\n' for a in accounts)
+    path.write_text(
+        f'queue = "{queue}"\n'
+        f'[registry]\nbase_url = "{url}"\nmax_records_per_request = 40\ntimeout_s = {timeout_s}\n'
+        f"[limits]\n{limits}"
+        f"[worker]\nidle_poll_s = 0.05\nshutdown_timeout_s = 1\n{worker}"
+        '[server]\nlisten = "127.0.0.1:0"\n'
+        '[log]\nlevel = "warning"\n' + listed
+    )
+    return path
+
+
 async def start_uploader(
     config_path: Path, *args: str, env: dict[str, str] | None = None
 ) -> asyncio.subprocess.Process:

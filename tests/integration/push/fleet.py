@@ -25,7 +25,7 @@ from uploader.registry.ratespec import RateSpec
 from uploader.simulator import SimOptions
 
 LIMIT = "4/1s"  # per account, in each replica
-SIM_LIMIT = "8/1s"  # per account, in the simulator
+SIM_LIMIT = LIMIT  # per account, in the simulator: the same budget
 INGEST_TOKEN = "fleet-ingest-token"
 INGEST_ENV = "FLEET_INGEST_TOKEN"
 

@@ -10,8 +10,9 @@ from __future__ import annotations
 from tests.integration.queue.contract_books import BooksContract
 from tests.integration.queue.contract_delivery import DeliveryContract
 from tests.integration.queue.contract_flow import FlowContract
+from tests.integration.queue.contract_slots import SlotsContract
 from tests.integration.queue.contract_years import YearsContract
 
 
-class QueueContract(FlowContract, BooksContract, DeliveryContract, YearsContract):
+class QueueContract(FlowContract, BooksContract, DeliveryContract, YearsContract, SlotsContract):
     """Every backend passes these."""

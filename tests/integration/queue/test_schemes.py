@@ -53,5 +53,6 @@ def test_the_configuration_loads_no_queue_backend() -> None:
         "['uploader.queue.base',",
         "'uploader.queue.delivery',",
         "'uploader.queue.schemes',",
+        "'uploader.queue.slots',",
         "'uploader.queue.types']",
     ], child.stderr

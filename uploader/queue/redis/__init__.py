@@ -12,9 +12,9 @@ is its persistence setting's business (appendonly; see docs/decisions.md).
     queue = "redis://127.0.0.1:6379/0?durability=none"   a server that keeps nothing on disk
 
 Modules: `connection` (URL, client, checks, scripts), `replies` (reading the scripts'
-answers), `leases` (the replicas' share of the accounts), `scripts.lua` (the queue) and
-`fleet.lua` (members and account leases). Imported only when a Redis queue is made: it needs
-redis-py.
+answers), `leases` (the replicas' share of the accounts), `scripts.lua` (the queue),
+`fleet.lua` (members and account leases) and `limiter.lua` (the limiter's slots and shared
+budgets). Imported only when a Redis queue is made: it needs redis-py.
 """
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ from uploader.queue.delivery import PAGE
 from uploader.queue.redis import replies
 from uploader.queue.redis.connection import CHUNK, RedisConnection, optional, text
 from uploader.queue.redis.leases import RedisLeases, not_held
+from uploader.queue.slots import SharedBudget, SlotRow
 from uploader.queue.types import (
     AccountCounts,
     Claim,
@@ -293,6 +294,28 @@ class RedisQueue(Queue):
             for name, closing, closed, soonest in found
         }
 
+    # -- the limiter's slots ---------------------------------------------------------------
+
+    async def _record_slots(self, rows: Sequence[tuple[str, str, str, float]], now: float) -> None:
+        step = CHUNK // 4
+        for start in range(0, len(rows), step):
+            args: list[str] = [text(now)]
+            for owner, key, slot, until in rows[start : start + step]:
+                args += (owner, key, slot, text(until))
+            await self._run("slots_put", *args)
+
+    async def _recent_slots(self, owners: Sequence[str], now: float) -> list[SlotRow]:
+        found: list[bytes] = await self._run("slots_of", text(now), *owners)
+        rows = []
+        for owner, member, until in zip(found[::3], found[1::3], found[2::3], strict=True):
+            key, _, slot = member.decode().partition("\0")
+            rows.append(SlotRow(owner.decode(), key, slot, float(until)))
+        return rows
+
+    def shared_budget(self, name: str) -> RedisBudget:
+        """The budget `name` in this queue's Redis, shared by every replica on it."""
+        return RedisBudget(self, name)
+
 
 def _common_prefix(a: str, b: str) -> str:
     """The characters two texts start with alike (no glob character in a date)."""
@@ -303,6 +326,31 @@ def _common_prefix(a: str, b: str) -> str:
 def claim_key_of(inverter: str, day: dt.date) -> str:
     """The claim key a record of `inverter` on `day` is stored under (see the script)."""
     return f"{deadline_key(day):08d}\0{inverter}\0{day.isoformat()}"
+
+
+class RedisBudget(SharedBudget):
+    """A budget's slots in two ZSETs: in flight, and cooling (see limiter.lua)."""
+
+    def __init__(self, queue: RedisQueue, name: str) -> None:
+        self._queue = queue
+        self.name = name
+
+    def __repr__(self) -> str:
+        return f"<RedisBudget {self.name!r} prefix={self._queue.prefix!r}>"
+
+    async def take(
+        self, slot: str, now: float, until: float, limit: int, window_s: float
+    ) -> float | None:
+        args = (self.name, limit, text(now), slot, text(until), text(window_s))
+        wake: bytes = await self._queue._run("budget_take", *args)
+        return float(wake) if wake else None
+
+    async def settle(self, slots: Sequence[tuple[str, float | None]], now: float) -> None:
+        for start in range(0, len(slots), CHUNK // 2):
+            args: list[str] = [self.name, text(now)]
+            for slot, free_at in slots[start : start + CHUNK // 2]:
+                args += (slot, "" if free_at is None else text(free_at))
+            await self._queue._run("budget_settle", *args)
 
 
 def _by_account(rows: Iterable[EnqueueRow]) -> dict[str, list[EnqueueRow]]:

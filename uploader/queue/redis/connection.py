@@ -2,7 +2,8 @@
 
 Imported only when a `redis://` queue is made, so redis-py is needed only then. The key
 layout and why it is shaped this way are described at the top of `scripts.lua`; the fleet's
-keys (members, account owners, the queue's identity) at the top of `fleet.lua`.
+keys (members, account owners, the queue's identity) at the top of `fleet.lua`, the limiter's
+at the top of `limiter.lua`.
 
 On open the server must keep what it is given: no policy that evicts any key, and persistence
 (AOF or RDB snapshots) unless the URL says `?durability=none` (tests, demos). A queue whose
@@ -43,7 +44,7 @@ COMMAND_TIMEOUT_S = 30.0
 # Policies that may evict any key, a queued record's included.
 EVICTING = ("allkeys-lru", "allkeys-lfu", "allkeys-random")
 DURABILITY = ("none",)  # the values `?durability=` takes: only the explicit waiver
-SCRIPT_FILES = ("scripts.lua", "fleet.lua")
+LUA_FILES = ("scripts.lua", "fleet.lua", "limiter.lua")  # the queue's, the fleet's, the limiter's
 
 
 class RedisTarget(NamedTuple):
@@ -100,17 +101,22 @@ def _parameter(
     return values[0] if values else None
 
 
+def _sections(name: str) -> dict[str, str]:
+    text = importlib.resources.files(__package__ or "").joinpath(name).read_text()
+    parts = re.split(r"^-- (\w+) --$", text, flags=re.MULTILINE)
+    return dict(zip(parts[1::2], parts[2::2], strict=True))
+
+
 def _load_scripts() -> dict[str, str]:
-    """Each section of the script files, scripts.lua's `common` helpers in front."""
-    sections: dict[str, str] = {}
-    for file in SCRIPT_FILES:
-        text = importlib.resources.files(__package__ or "").joinpath(file).read_text()
-        parts = re.split(r"^-- (\w+) --$", text, flags=re.MULTILINE)
-        named = dict(zip(parts[1::2], parts[2::2], strict=True))
-        assert not named.keys() & sections.keys(), f"{file} names a script again"
-        sections |= named
-    common = sections.pop("common")
-    return {name: common + body for name, body in sections.items()}
+    """Each section of the Lua files, the `common` helpers of its file (and of the files
+    before it) in front; no two sections share a name."""
+    common, scripts = "", dict[str, str]()
+    for name in LUA_FILES:
+        sections = _sections(name)
+        common += sections.pop("common", "")
+        assert not sections.keys() & scripts.keys(), f"{name} names a script again"
+        scripts.update({section: common + body for section, body in sections.items()})
+    return scripts
 
 
 SCRIPTS = _load_scripts()

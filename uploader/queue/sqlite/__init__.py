@@ -28,6 +28,7 @@ from uploader.errors import ConfigError, QueueError
 from uploader.queue.base import Queue
 from uploader.queue.leases import LocalLeases
 from uploader.queue.schemes import sqlite_path
+from uploader.queue.slots import SlotRow
 from uploader.queue.sqlite.books import Books
 from uploader.queue.sqlite.connection import MEMORY, Connection
 from uploader.queue.sqlite.records import Records
@@ -250,6 +251,12 @@ class SQLiteQueue(Queue):
 
     async def _deadlines(self, today: int, cutoff: int) -> dict[str, tuple[int, int, int | None]]:
         return await self._call(self._store.books.deadlines, today, cutoff)
+
+    async def _record_slots(self, rows: Sequence[tuple[str, str, str, float]], now: float) -> None:
+        await self._call(self._store.books.record_slots, rows, now)
+
+    async def _recent_slots(self, owners: Sequence[str], now: float) -> list[SlotRow]:
+        return await self._call(self._store.books.recent_slots, owners, now)
 
 
 def _create_private(path: Path) -> None:

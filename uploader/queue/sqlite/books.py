@@ -1,4 +1,5 @@
-"""The SQLite backend's books: dead letters, the ledger, and what the state reads.
+"""The SQLite backend's books: dead letters, the ledger, the limiter's slots, and what the
+state reads.
 
 Run on the queue's single thread; each public method is one transaction (or one read).
 """
@@ -11,6 +12,7 @@ from typing import Any
 
 import msgspec
 
+from uploader.queue.slots import SlotRow
 from uploader.queue.sqlite.connection import Connection, Q, decode_pairs, decode_records
 from uploader.queue.types import (
     AccountCounts,
@@ -215,6 +217,21 @@ class Books:
         """Pending records per account by claim deadline (see `Queue.deadlines`)."""
         rows = self.db.execute(Q["deadlines"], (today, cutoff)).fetchall()
         return {name: (closing, closed, soonest) for name, closing, closed, soonest in rows}
+
+    # -- the limiter's slots ---------------------------------------------------------------
+
+    def record_slots(self, rows: Sequence[tuple[str, str, str, float]], now: float) -> None:
+        """Upsert the slots and forget those that stopped counting."""
+        with self.conn.tx():
+            self.db.executemany(Q["slots_put"], rows)
+            self.db.execute(Q["slots_prune"], (now,))
+
+    def recent_slots(self, owners: Sequence[str], now: float) -> list[SlotRow]:
+        """The owners' slots that still count."""
+        found: list[SlotRow] = []
+        for owner in owners:
+            found += starmap(SlotRow, self.db.execute(Q["slots_of"], (owner, now)))
+        return found
 
 
 def _stored(

@@ -102,6 +102,8 @@ class Connection:
                           Q["schema"], Q["migrate_1_after"])  # fmt: skip
         elif version == 2:
             self._migrate(None, Q["migrate_2_columns"], f"PRAGMA user_version = {SCHEMA_VERSION};")
+        if self.one("slots_exist") is None:  # checked first: an open writes nothing once made
+            self.db.executescript(f"BEGIN IMMEDIATE;\n{Q['slots_schema']}\nCOMMIT;")
 
     def _migrate(self, then: Callable[[], None] | None, *scripts: str) -> None:
         """Run the scripts, `then`, and fill `confirmed` from the ledger: one transaction.

@@ -407,3 +407,29 @@ FROM accounts AS a WHERE EXISTS (SELECT 1 FROM pending WHERE account = a.id)
 
 -- ledger_prune --
 DELETE FROM ledger WHERE sent_at < ?
+
+-- slots_schema --
+-- The limiter's slots (queue/slots.py): a few rows per rate key, each gone once its `until` has
+-- passed. Added beside schema 2, created on open where missing: an uploader that predates it
+-- opens the file as before and ignores the table.
+CREATE TABLE IF NOT EXISTS limiter_slots (
+    owner TEXT NOT NULL,
+    key TEXT NOT NULL,
+    slot TEXT NOT NULL,
+    until REAL NOT NULL,
+    PRIMARY KEY (owner, key, slot)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS limiter_slots_until ON limiter_slots (until);
+
+-- slots_exist --
+SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'limiter_slots'
+
+-- slots_put --
+INSERT INTO limiter_slots (owner, key, slot, until) VALUES (?, ?, ?, ?)
+ON CONFLICT (owner, key, slot) DO UPDATE SET until = excluded.until
+
+-- slots_prune --
+DELETE FROM limiter_slots WHERE until <= ?
+
+-- slots_of --
+SELECT owner, key, slot, until FROM limiter_slots WHERE owner = ? AND until > ?
