@@ -3,7 +3,7 @@
 Each subcommand lives in its own module under `uploader.commands` and exposes
 `add_parser(subparsers)`, which registers its parser with `handler=run`, where
 `run(args) -> int` returns the exit code: 0 success, 1 finished with rejected records,
-2 bad usage or configuration.
+2 bad usage or configuration, 3 (`run`) the queue's storage lost its data while it ran.
 """
 
 from __future__ import annotations
@@ -38,7 +38,8 @@ COMMANDS = {
 
 EPILOG = """\
 exit codes: 0 success; 1 the work finished but some records were rejected (see
-`uploader dead-letter list`); 2 bad usage or configuration (the message names the key).
+`uploader dead-letter list`); 2 bad usage or configuration (the message names the key); 3
+(`run`) the queue's storage lost its data while it ran (a Redis restarted empty).
 
 configuration: --config PATH, else $UPLOADER_CONFIG, else ./uploader.toml. Every key can be
 overridden by an environment variable: UPLOADER_ + the dotted path in upper case with __

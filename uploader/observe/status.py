@@ -17,8 +17,9 @@ delayed, gives `oldest_pending_at`.
 `deadline` is about pending records and their residual-mix claim deadline (the last request
 date that can still claim them, on the registry's calendar): how many close within the
 horizon (today included), how many have closed, and the soonest deadline still open.
-`leased` counts records claimed by a live runner; those a killed runner of an SQLite queue had
-claimed count as `pending` (the next `run` returns them at once), and their age counts.
+`leased` counts records claimed by a live runner; those a killed runner of an SQLite queue (or a
+dead replica of a Redis one) had claimed count as `pending` (the next `run`, or the replica that
+takes the account over, returns them at once), and their age counts.
 """
 
 from __future__ import annotations

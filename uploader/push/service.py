@@ -33,6 +33,7 @@ from uploader.registry.client import RegistryClient, history_owners, keep_histor
 
 log = structlog.get_logger("uploader.push.service")
 HOUSEKEEPING_S = 3600.0  # how often a long run prunes the ledger
+DATA_LOST = 3  # the exit code of a run whose queue lost its data (a server restarted empty)
 
 
 class Uploader:
@@ -108,7 +109,8 @@ class Uploader:
                 worker.wakeup.set()
 
     async def run(self, *, drain: bool = False, confirm: bool = False) -> int:
-        """Serve (or drain) until stopped; 0 when all went, 1 when records were refused or left.
+        """Serve (or drain) until stopped; 0 when all went, 1 when records were refused or left,
+        3 when the queue's storage lost its data meanwhile (a drain then ends at once).
 
         With `drain`, return once no configured account has anything pending, leased or in
         flight (whoever serves it); with `confirm` too, only once the registry reported every
@@ -211,6 +213,9 @@ class Uploader:
         # whenever a lane here found nothing to do, and every idle poll.
         while not self.stopping.is_set():
             self._quiet.clear()
+            if self.leases.backend.data_lost is not None:  # it can never finish
+                self.stopping.set()
+                return
             try:
                 if await self._drained(confirm and self._confirming):
                     self.stopping.set()
@@ -254,6 +259,10 @@ class Uploader:
             stop_waiter.cancel()
 
     def _exit_code(self) -> int:
+        lost = self.leases.backend.data_lost
+        if lost is not None:
+            log.error("the queue's data was lost while this process ran", reason=lost)
+            return DATA_LOST
         for account, worker in self.workers.items():
             if worker.paused:
                 log.error(

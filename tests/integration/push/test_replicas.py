@@ -193,7 +193,8 @@ async def test_a_redis_that_restarted_empty_stops_the_replica_with_a_clear_error
     own_redis: Callable[..., RedisServer], replicas: Callable[[str, str, str], Replica]
 ) -> None:
     """A server without persistence restarted under a replica: it notices the queue's data is
-    gone, /readyz says so with 503, and it sends nothing more (new records included)."""
+    gone, /readyz says so with 503, it sends nothing more (new records included) and, stopped,
+    exits 3."""
     server = own_redis(persistent=False)
     queue = f"{server.url}?prefix=fleet&durability=none"
     records = records_for(ACCOUNTS, inverters=10, days=40)
@@ -211,7 +212,7 @@ async def test_a_redis_that_restarted_empty_stops_the_replica_with_a_clear_error
         state = sim.state()
         assert replica.running
         replica.signal(signal.SIGTERM)
-        assert await replica.wait() == 0
+        assert await replica.wait() == 3  # the run's queue lost its data
     delivered = held(state)
     assert not delivered.keys() & expected(later).keys()
     assert "queue data lost" in replica.log()
