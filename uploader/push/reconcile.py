@@ -21,7 +21,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Callable, Collection, Iterable
 from decimal import Decimal
 
 import msgspec
@@ -145,12 +145,23 @@ def reads_for(
 
 
 class Reconciler:
-    """`uploader run`'s scheduled read-back: every account, every `[reconcile] every`."""
+    """`uploader run`'s scheduled read-back: every account, every `[reconcile] every`.
 
-    def __init__(self, settings: Settings, queue: Queue, client: RegistryClient) -> None:
+    `serving()` (default: every configured account) names the accounts to read at each pass:
+    in a fleet, those this replica holds, whose budget is its own.
+    """
+
+    def __init__(
+        self,
+        settings: Settings,
+        queue: Queue,
+        client: RegistryClient,
+        serving: Callable[[], Collection[str]] | None = None,
+    ) -> None:
         self._settings = settings
         self._queue = queue
         self._client = client
+        self._serving = serving
         self.passes = 0
 
     def __repr__(self) -> str:
@@ -170,7 +181,10 @@ class Reconciler:
         first = today - dt.timedelta(days=self._settings.reconcile.days)
         last = today - dt.timedelta(days=1)
         done = []
+        served = None if self._serving is None else self._serving()
         for account in (a.id for a in self._settings.accounts):
+            if served is not None and account not in served:
+                continue
             reads = reads_for(self._settings, self._client, account, (("reconcile", account),))
             try:
                 summary = await reconcile(self._queue, reads, account, first, last)

@@ -150,7 +150,8 @@ class Uploader:
             return tasks
         tasks.append(asyncio.create_task(self._housekeeping(), name="housekeeping"))
         if self.settings.reconcile.every:  # off by default
-            reconciler = Reconciler(self.settings, self.queue, self.client)
+            held = self.leases.held  # a replica reads back only the accounts it serves
+            reconciler = Reconciler(self.settings, self.queue, self.client, held)
             tasks.append(asyncio.create_task(reconciler.run(self.stopping), name="reconcile"))
         return tasks
 

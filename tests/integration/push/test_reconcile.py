@@ -178,3 +178,17 @@ async def test_a_pass_of_the_reconciler_logs_a_failed_account_and_goes_on(
     ):
         done = await Reconciler(settings, queue, client).once()
     assert [summary.account for summary in done] == ["acme"]
+
+
+async def test_a_replica_reconciles_only_the_accounts_it_serves(
+    sim: FakeRegistry, make_settings: SettingsFactory
+) -> None:
+    """In a fleet each replica reads back its own share: the others' budgets are not its own."""
+    settings = make_settings(sim.url, accounts=("acme", "bolt"), reconcile={"every": "1h"})
+    async with (
+        open_queue(settings.queue) as queue,
+        RegistryClient.from_settings(settings) as client,
+    ):
+        done = await Reconciler(settings, queue, client, lambda: {"bolt"}).once()
+    assert [summary.account for summary in done] == ["bolt"]
+    assert "acme" not in sim.state()["requests"]["by_account"]
