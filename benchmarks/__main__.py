@@ -3,7 +3,7 @@
     .venv/bin/python -m benchmarks [--quick | --full] [--only SECTION[,SECTION]] [--out DIR]
     .venv/bin/python -m benchmarks --render   (the report again from benchmarks.json)
 
-Sections: budget, push, codec, scale, day, others, failover. Results are also kept as JSON
+Sections: budget, push, codec, scale, day, others, failover, accounts. Results are also kept as JSON
 beside the report (`benchmarks.json`), so `--only` re-runs some sections and re-renders the
 whole report with the others' last figures.
 """
@@ -26,6 +26,7 @@ from typing import Any
 import msgspec
 
 from benchmarks import (
+    bench_accounts,
     bench_budget,
     bench_codec,
     bench_day,
@@ -64,6 +65,8 @@ SECTIONS = {
                       others.OthersResult),
     "failover": Section("Failover: a fleet on Redis serving a dead replica's accounts",
                         bench_failover, bench_failover.FailoverResult),
+    "accounts": Section("Many accounts: idle cost and the shared IP budget", bench_accounts,
+                        bench_accounts.AccountsResult),
 }  # fmt: skip
 
 

@@ -33,7 +33,7 @@ import aiohttp
 import msgspec
 
 from benchmarks import backlog
-from benchmarks.common import Mode, Spread, simulator, spread
+from benchmarks.common import Mode, Spread, free_port, simulator, spread
 from uploader.queue import open_queue
 from uploader.queue.redis.leases import BEAT_S, TTL_S
 
@@ -90,7 +90,7 @@ async def _fill(queue: str, kills: int) -> None:
 def _redis(binary: str, folder: Path) -> Iterator[str]:
     """A redis-server with its AOF in `folder`, on a free port."""
     folder.mkdir(parents=True, exist_ok=True)
-    port = _free_port()
+    port = free_port()
     command = [binary, "--port", str(port), "--bind", "127.0.0.1", "--dir", str(folder),
                "--save", "", "--appendonly", "yes", "--appendfsync", "always"]  # fmt: skip
     server = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -106,13 +106,6 @@ def _redis(binary: str, folder: Path) -> Iterator[str]:
         server.wait()
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
 def _listening(port: int) -> bool:
     with socket.socket() as probe:
         return probe.connect_ex(("127.0.0.1", port)) == 0
@@ -122,7 +115,7 @@ class _Replica:
     """One `uploader run` of the fleet."""
 
     def __init__(self, folder: Path, name: str, registry: str, queue: str) -> None:
-        self.port = _free_port()
+        self.port = free_port()
         self.config = folder / f"failover-{name}.toml"
         listed = "".join(f'[[accounts]]\nid = "{a}"\ntoken = "{a}"\n' for a in ACCOUNTS)
         self.config.write_text(

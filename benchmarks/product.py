@@ -38,7 +38,7 @@ _CHANGES: dict[type, str] = {
 STORE_OPS: dict[tuple[Any, str], Callable[..., str]] = {
     (Records, "claim"): lambda *_: "queue.claim",
     (Records, "change_lease"): lambda _self, _claim, _records, change: _CHANGES[type(change)],
-    (Books, "availability"): lambda *_: "queue.next_available_at",
+    (Books, "availability"): lambda *_: "queue.due_in",
     (Books, "drained"): lambda *_: "queue.drained",
     (Books, "in_flight"): lambda *_: "queue.in_flight",
     (Books, "record_slots"): lambda *_: "queue.record_slots",  # the limiter's history

@@ -107,7 +107,7 @@ class WorkerSettings(Base):
     lease_s: float = 120.0
     shutdown_timeout_s: float = 20.0
     poll_statuses: bool = True
-    idle_poll_s: float = 1.0  # how often an idle worker looks for new records
+    idle_poll_s: float = 1.0  # how often the queue is read for records enqueued elsewhere
     lanes_per_account: int = 4  # batches of one account in flight at once (the limiter paces)
     status_poll_interval_s: float = 30.0  # how often one ProcessId is asked for its status
     ledger_retention_days: int = 90

@@ -55,6 +55,7 @@ class StatusPoller:
         self._quiet_until = 0.0  # monotonic: no poll before this, after a failure
         self.paused: str | None = None
         self.awaiting = 0
+        self._nudged = asyncio.Event()
 
     def __repr__(self) -> str:
         return f"<StatusPoller {self.account} awaiting={self.awaiting}>"
@@ -140,14 +141,25 @@ class StatusPoller:
             )
         )
 
+    def nudge(self) -> None:
+        """A batch of the account was accepted with a ProcessId: poll again in time."""
+        self._nudged.set()
+
     async def run(self, stopping: asyncio.Event) -> None:
-        """Poll until stopped; a queue out of reach is tried again after its backoff."""
+        """Poll until stopped; a queue out of reach is tried again after its backoff.
+
+        With no batch awaiting its status, the poller asks the queue again only once nudged
+        (the account's worker had a batch accepted), then after the usual pause: an idle
+        account costs no queries.
+        """
         idle = min(self._settings.worker.status_poll_interval_s, 5.0)
         failures = 0
         while not stopping.is_set() and self.paused is None:
+            self._nudged.clear()  # before the read: a batch accepted meanwhile is not missed
             pause = idle
             try:
-                await self.poll_due()
+                if not await self.poll_due():
+                    await self._until_nudged(stopping)
                 failures = 0
             except QueueError as exc:
                 retry = self._settings.retry
@@ -156,3 +168,11 @@ class StatusPoller:
                 log.warning("queue unavailable", error=str(exc), retry_in_s=round(pause, 3))
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stopping.wait(), timeout=pause)
+
+    async def _until_nudged(self, stopping: asyncio.Event) -> None:
+        waiters = [asyncio.ensure_future(e.wait()) for e in (self._nudged, stopping)]
+        try:
+            await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for waiter in waiters:
+                waiter.cancel()

@@ -2,7 +2,9 @@
 
 `Uploader.run()` reads as its three steps. Each configured account gets an `AccountWorker`
 (its lanes) and a `StatusPoller`; they share one queue, one client and one limiter, so one
-account's trouble (a 429, a 401, a slow answer) never holds another's lanes. Which accounts
+account's trouble (a 429, a 401, a slow answer) never holds another's lanes. One
+`Dispatcher` reads the queue for all of them and wakes the accounts that have work, so an
+idle process costs the same with 10 accounts as with 1,000. Which accounts
 run is the leases' business (`uploader.queue.leases`): all of them for a local queue, this
 replica's share for a shared one, started and stopped as it changes (`serving.AccountTasks`).
 A drain ends once every configured account is drained, whoever served it.
@@ -21,6 +23,7 @@ import structlog
 from uploader.config import Settings
 from uploader.errors import QueueError
 from uploader.push.confirm import StatusPoller
+from uploader.push.dispatcher import Dispatcher
 from uploader.push.endpoints import ENDPOINTS
 from uploader.push.events import BatchDetails, Hook, Stats
 from uploader.push.policy import backoff_s
@@ -65,6 +68,10 @@ class Uploader:
             a: StatusPoller(a, queue, client, settings, pause=w.pause, hook=self._emit)
             for a, w in self.workers.items()
         }
+        self.dispatcher = Dispatcher(
+            queue, self._wake_account,
+            idle_poll_s=settings.worker.idle_poll_s, retry=settings.retry,
+        )  # fmt: skip
         self.accounts = AccountTasks(
             self.leases,
             self._serve,
@@ -95,6 +102,8 @@ class Uploader:
     def _emit(self, details: BatchDetails) -> None:
         for hook in self._hooks:
             hook(details)
+        if details.process_id is not None:  # a batch to confirm: its poller asks in time
+            self.pollers[details.account].nudge()
 
     def stop(self) -> None:
         """Stop taking new batches (SIGTERM/SIGINT); in-flight ones get the shutdown grace."""
@@ -103,10 +112,16 @@ class Uploader:
             self.stopping.set()
 
     def wake(self, account: str | None = None) -> None:
-        """New records arrived: idle lanes look again at once."""
-        for worker in self.workers.values():
-            if account is None or worker.account == account:
-                worker.wakeup.set()
+        """New records arrived (of `account`, or of any): idle lanes look again at once."""
+        if account is None:
+            self.dispatcher.poke()
+        else:
+            self._wake_account(account)
+
+    def _wake_account(self, account: str) -> None:
+        worker = self.workers.get(account)
+        if worker is not None:
+            worker.wakeup.set()
 
     async def run(self, *, drain: bool = False, confirm: bool = False) -> int:
         """Serve (or drain) until stopped; 0 when all went, 1 when records were refused or left,
@@ -144,7 +159,10 @@ class Uploader:
 
     def _start(self, drain: bool, confirm: bool) -> list[asyncio.Task[None]]:
         self._polls = self._confirming and (confirm or not drain)
-        tasks = [asyncio.create_task(self.accounts.run(self.stopping), name="accounts")]
+        tasks = [
+            asyncio.create_task(self.accounts.run(self.stopping), name="accounts"),
+            asyncio.create_task(self.dispatcher.run(self.stopping), name="dispatcher"),
+        ]
         if drain:
             tasks.append(asyncio.create_task(self._drain(confirm), name="drain"))
             return tasks
@@ -227,10 +245,15 @@ class Uploader:
                 await asyncio.wait_for(self._quiet.wait(), self.settings.worker.idle_poll_s)
 
     async def _drained(self, confirm: bool) -> bool:
-        # A paused account's records and batches are left for another run.
-        for account, worker in self.workers.items():
-            if worker.paused is not None:
-                continue
+        # A paused account's records and batches are left for another run. The cheap answers
+        # first (a batch in flight here, one read across every account), so a drain of 1,000
+        # accounts asks each of them only once the others are done.
+        serving = {a: w for a, w in self.workers.items() if w.paused is None}
+        if any(w.in_flight for w in serving.values()):
+            return False
+        if serving.keys() & (await self.queue.due_in()).keys():
+            return False
+        for account, worker in serving.items():
             if not await worker.idle():
                 return False
             if confirm and await self.queue.ledger_awaiting_status(account, 1):

@@ -6,7 +6,10 @@ cancellation at shutdown, releases it back to pending, so nothing is lost.
 
 A worker sends only while `may_send()` holds (the process can prove its lease of the
 account, see `uploader.queue.leases`): checked before each claim and before each request.
-A queue error ends no lane: it waits its backoff and tries again.
+A queue error ends no lane: it waits its backoff and tries again. A lane that finds nothing
+to claim waits for `wakeup`, set by the process's dispatcher (`uploader.push.dispatcher`)
+when the account has records to claim, and by the worker itself when its last batch in
+flight settles; it does not poll the queue on its own.
 """
 
 from __future__ import annotations
@@ -132,14 +135,10 @@ class AccountWorker:
         )
 
     async def _wait_for_work(self, stopping: asyncio.Event) -> None:
-        timeout = self._settings.worker.idle_poll_s
-        next_at = await self._queue.next_available_at(self.account)
-        if next_at is not None:
-            timeout = min(timeout, max(0.0, next_at - time.time()))
         self.wakeup.clear()
         waiters = [asyncio.ensure_future(e.wait()) for e in (self.wakeup, stopping)]
         try:
-            await asyncio.wait(waiters, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+            await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
         finally:
             for waiter in waiters:
                 waiter.cancel()

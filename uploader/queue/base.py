@@ -260,14 +260,11 @@ class Queue(DeliveryBooks, SlotStore):
 
     # -- reading the state -----------------------------------------------------------------
 
-    async def accounts_pending(self) -> list[str]:
-        """Accounts with records claimable now, sorted."""
+    async def due_in(self) -> dict[str, float]:
+        """Seconds until each account has records to claim (0: now), read across every account
+        at once; accounts with nothing pending or delayed are left out."""
         now = self._clock()
-        return sorted(a for a, at in (await self._availability(None, now)).items() if at <= now)
-
-    async def next_available_at(self, account: str) -> float | None:
-        """When the account's earliest pending record is claimable (<= now: already)."""
-        return (await self._availability(account, self._clock())).get(account)
+        return {a: max(0.0, at - now) for a, at in (await self._availability(None, now)).items()}
 
     async def drained(self, account: str) -> bool:
         """No record of the account pending, leased (by anyone) or delayed: a drain's end."""

@@ -115,20 +115,23 @@ class BooksContract:
         acme_now = (await queue.counts()).accounts["acme"]
         assert (acme_now.pending, acme_now.delayed, acme_now.next_due_at) == (2, 1, START + 90)
 
-    async def test_accounts_pending_and_next_available_at(self, queue: Queue) -> None:
-        """Accounts with claimable records are listed; an idle account has no next time."""
-        assert await queue.accounts_pending() == []
-        assert await queue.next_available_at("acme") is None
+    async def test_due_in_reads_every_account_with_records_to_claim(
+        self, queue: Queue, clock: FakeClock
+    ) -> None:
+        """One read says which accounts have records claimable now (0) or after a delay (its
+        seconds); an account with nothing pending or delayed is left out."""
+        assert await queue.due_in() == {}
         await queue.enqueue([rec(account="bolt"), rec(account="acme")])
-        assert await queue.accounts_pending() == ["acme", "bolt"]
-        assert await queue.next_available_at("acme") == START
+        assert await queue.due_in() == {"acme": 0.0, "bolt": 0.0}
         await claim(queue, "acme")
-        assert await queue.accounts_pending() == ["bolt"]
-        assert await queue.next_available_at("acme") is None
+        assert await queue.due_in() == {"bolt": 0.0}
         held = await claim(queue, "bolt")
         await queue.release(held, held.records, delay_s=9)
-        assert await queue.next_available_at("bolt") == START + 9
-        assert await queue.next_available_at("acme") is None  # bolt's delay is not acme's
+        assert await queue.due_in() == {"bolt": 9.0}  # bolt's delay is not acme's
+        clock.advance(4)
+        assert await queue.due_in() == {"bolt": 5.0}
+        clock.advance(5)
+        assert await queue.due_in() == {"bolt": 0.0}
 
     async def test_drained_means_nothing_pending_leased_or_delayed(
         self, queue: Queue, clock: FakeClock

@@ -215,15 +215,14 @@ class FlowContract:
         held = await claim(queue)
         await queue.release(held, held.records, delay_s=30)
         assert await queue.claim("acme", 10, LEASE_S) is None
-        assert await queue.next_available_at("acme") == START + 30
-        assert await queue.accounts_pending() == []
+        assert await queue.due_in() == {"acme": 30.0}
         counts = (await queue.counts()).accounts["acme"]
         assert (counts.pending, counts.leased, counts.delayed) == (0, 0, 1)
         assert (counts.next_due_at, counts.oldest_pending_at) == (START + 30, START)
         clock.advance(30)
         counts = (await queue.counts()).accounts["acme"]
         assert (counts.pending, counts.delayed, counts.next_due_at) == (1, 0, None)
-        assert await queue.accounts_pending() == ["acme"]
+        assert await queue.due_in() == {"acme": 0.0}
         assert len((await claim(queue)).records) == 1
 
     async def test_reject_makes_dead_letters_with_the_reason_and_source(

@@ -50,7 +50,7 @@ async def test_taking_the_lock_frees_the_claims_of_a_dead_runner(tmp_path: Path)
             ("2024-05-01", 2),
             ("2024-05-02", 2),
         ]
-        assert await runner.next_available_at("acme") == START + 30
+        assert await runner.due_in() == {"acme": START + 30 - clock.now}
         await runner.ack(again, again.records, entry("b1", again))
         clock.advance(LEASE_S)
         assert [r.day for r in (await claim(runner)).records] == ["2024-05-03", "2024-05-04"]
