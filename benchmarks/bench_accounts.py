@@ -230,12 +230,16 @@ def render(r: AccountsResult) -> str:
         "| accounts | utilisation, whole drain | steady utilisation | 429s | drain s |",
         "|---|---|---|---|---|",
     ]
-    lines += [
-        f"| {count:,} | {row.utilisation.fmt(3)} | {row.steady.fmt(3)} | {row.rejected.fmt()} | "
-        f"{row.drain_s.fmt(1)} |"
-        for count, row in r.budget.items()
-    ]
+    lines += [_budget_line(count, row) for count, row in r.budget.items()]
     return "\n".join(lines)
+
+
+def _budget_line(count: int, row: BudgetRow) -> str:
+    steady = row.steady.fmt(3) if row.steady.median else "— (too few windows)"
+    return (
+        f"| {count:,} | {row.utilisation.fmt(3)} | {steady} | {row.rejected.fmt()} | "
+        f"{row.drain_s.fmt(1)} |"
+    )
 
 
 def chart(r: AccountsResult, out: Path) -> list[Path]:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from benchmarks import bench_budget, bench_failover, bench_push, bench_scale
+from benchmarks import bench_accounts, bench_budget, bench_failover, bench_push, bench_scale
 
 ENQUEUE_GOAL = 150_000  # records/s (issue 3)
 ENQUEUE_RSS_GOAL_MIB = 150
@@ -16,7 +16,7 @@ ENQUEUE_RSS_GOAL_MIB = 150
 def summary(results: dict[str, Any]) -> str:
     """A table of every goal: the figure, the goal, met or missed."""
     rows = [*_budget_goals(results), *_push_goals(results), *_scale_goals(results),
-            *_failover_goals(results)]  # fmt: skip
+            *_failover_goals(results), *_accounts_goals(results)]  # fmt: skip
     other = results.get("others")
     if other is not None:
         rate = other.simulator_rate.median
@@ -91,6 +91,37 @@ def _scale_goals(results: dict[str, Any]) -> list[tuple[str, str, str, bool]]:
         (f"enqueue peak RSS at {big.records:,}", f"{big.enqueue_rss_mib.median:.0f} MiB",
          f"< {ENQUEUE_RSS_GOAL_MIB} MB", big.enqueue_rss_mib.median * 1.048576 < 150),
     ]  # fmt: skip
+
+
+def _accounts_goals(results: dict[str, Any]) -> list[tuple[str, str, str, bool | None]]:
+    accounts: bench_accounts.AccountsResult | None = results.get("accounts")
+    if accounts is None:
+        return []
+    rows: list[tuple[str, str, str, bool | None]] = []
+    for backend, idle in accounts.idle.items():
+        share = max(idle.values(), key=lambda s: s.median)  # the most the counts cost
+        rows.append((f"idle CPU, {backend}, the most of 10 / 100 / 1,000 accounts",
+                     f"{share.median:.2%} of a core", f"< {bench_accounts.GOAL_IDLE:.0%}",
+                     share.median < bench_accounts.GOAL_IDLE))  # fmt: skip
+    many = accounts.budget.get(max(accounts.budget))
+    if many is not None:
+        goal = bench_accounts.GOAL_BUDGET
+        steady = many.steady.median
+        if steady:
+            rows.append(("1,000 accounts: steady IP-budget utilisation", f"{steady:.3f}",
+                         f"≥ {goal}", steady >= goal))  # fmt: skip
+        else:  # --quick: two windows, no steady part to read
+            rows.append(("1,000 accounts: steady IP-budget utilisation",
+                         "— (too few windows)", f"≥ {goal}", None))  # fmt: skip
+        few = accounts.budget.get(min(accounts.budget))
+        if few is not None and few is not many:
+            rows.append(("1,000 accounts: utilisation, whole drain",
+                         f"{many.utilisation.median:.3f}",
+                         f"reference: 10 accounts, same requests: {few.utilisation.median:.3f}",
+                         None))  # fmt: skip
+        rows.append(("1,000 accounts: 429s", f"{many.rejected.high:.0f} (worst run)", "0",
+                     many.rejected.high == 0))  # fmt: skip
+    return rows
 
 
 def _failover_goals(results: dict[str, Any]) -> list[tuple[str, str, str, bool]]:
