@@ -127,6 +127,36 @@ async def test_limiter_gauges_show_the_remaining_budget_per_policy() -> None:
     assert value(metrics, "uploader_limiter_waiting", policy="ip", key="default") == 0
 
 
+class FleetSlots:
+    """Slots of a budget every replica shares; this test never takes one."""
+
+    refundable = False
+
+    async def acquire(self, front: bool) -> tuple[str, float]:
+        raise AssertionError("not taken in this test")
+
+    def release(self, slot: str, used: bool) -> None:
+        raise AssertionError("not taken in this test")
+
+    def waiting(self) -> int:
+        return 0
+
+    async def flush(self) -> None:
+        return None
+
+
+def test_a_shared_ip_budget_has_no_remaining_gauge_of_one_replica() -> None:
+    """With the IP budget shared by the fleet, a replica reports no remaining count of its own
+    for it (it would always say the whole limit), only its requests waiting."""
+    limiter = KeyedLimiter({"account": Policy(RateSpec(50, 60.0)), "ip": Policy(RateSpec(3, 1.0))})
+    limiter.attach(None, {"ip": FleetSlots()})
+    metrics = Metrics(["acme"])
+    metrics.refresh_limiter(limiter, [("account", "acme"), ("ip", "default")])
+    assert value(metrics, "uploader_limiter_remaining", policy="account", key="acme") == 50
+    assert value(metrics, "uploader_limiter_remaining", policy="ip", key="default") is None
+    assert value(metrics, "uploader_limiter_waiting", policy="ip", key="default") == 0
+
+
 def test_paused_accounts_are_counted() -> None:
     """Paused accounts show 1 each and in the total; running ones 0."""
     metrics = Metrics(["acme", "beta"])

@@ -258,7 +258,11 @@ class Metrics:
     def refresh_limiter(self, limiter: KeyedLimiter, keys: Iterable[Key]) -> None:
         """Remaining budget and waiting requests of each rate-policy key."""
         for key in keys:
-            self.limiter_remaining.labels(*key).set(limiter.remaining(key))
+            if limiter.shares(key):  # the fleet's budget: what is left is not known here
+                with contextlib.suppress(KeyError):
+                    self.limiter_remaining.remove(*key)
+            else:
+                self.limiter_remaining.labels(*key).set(limiter.remaining(key))
             self.limiter_waiting.labels(*key).set(limiter.waiting(key))
 
     def refresh_fleet(

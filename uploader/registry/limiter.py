@@ -113,8 +113,16 @@ class KeyedLimiter:
             state.blocked_until = when
             self._dispatch(state, self._time())
 
+    def shares(self, key: Key) -> bool:
+        """Whether `key`'s slots are a budget the fleet shares (kept in the queue), not this
+        process's alone."""
+        return key[0] in self._shared
+
     def remaining(self, key: Key) -> int:
-        """Slots `key` could hand out right now (0 while blocked), for metrics."""
+        """Slots `key` could hand out right now (0 while blocked), for metrics; ValueError for
+        a shared key, whose count is the fleet's and not known here."""
+        if self.shares(key):
+            raise ValueError(f"{key[0]}: a shared budget; its remaining slots are the fleet's")
         state = self._states.get(key)
         if state is None:
             return self._policy(key).spec.limit

@@ -8,14 +8,8 @@ from collections import Counter
 from collections.abc import Callable, Coroutine
 from typing import Any
 
-from tests.integration.push.conftest import (
-    ACCOUNTS as SENDING,
-    SettingsFactory,
-    enqueue,
-    expected,
-    held,
-    records_for,
-)
+from tests.integration.push import conftest
+from tests.integration.push.conftest import SettingsFactory, enqueue, expected, held, records_for
 from uploader.push.service import Uploader
 from uploader.queue import open_queue
 from uploader.queue.base import Queue
@@ -23,6 +17,7 @@ from uploader.registry.client import RegistryClient
 from uploader.simulator import FakeRegistry
 
 ACCOUNTS = tuple(f"a{n:02d}" for n in range(40))
+SENDING = conftest.ACCOUNTS  # the simulator knows their tokens
 READS = ("claim", "due_in", "drained", "ledger_awaiting_status", "known_days", "counts")
 
 
