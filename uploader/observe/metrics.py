@@ -124,7 +124,7 @@ class Metrics:
         )
         self.limiter_remaining = Gauge(
             "uploader_limiter_remaining",
-            "Requests a rate policy would allow right now",
+            "Requests a rate policy would allow right now (absent for a budget the fleet shares)",
             ["policy", "key"],
             registry=reg,
         )
