@@ -16,9 +16,10 @@ import os
 import shutil
 import signal
 import subprocess
+import tempfile
 import time
 import uuid
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from pathlib import Path
 
 import pytest
@@ -42,23 +43,16 @@ def _answers(url: str) -> bool:
 
 
 @contextlib.contextmanager
-def _own_server(binary: str) -> Iterator[str]:
-    """A throwaway redis-server on a free port, keeping nothing on disk."""
-    port = free_port()
-    command = [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-               "--appendonly", "no"]  # fmt: skip
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"redis://127.0.0.1:{port}/0"
-    try:
-        deadline = time.monotonic() + START_TIMEOUT_S
-        while not _answers(url):
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"{binary} did not start on port {port}")
-            time.sleep(0.05)
-        yield url
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
+def throwaway_server(binary: str, *options: str) -> Iterator[str]:
+    """A redis-server on a free port keeping nothing on disk, with `options` (`--name value`
+    pairs) added; its URL. Stopped at the end."""
+    with tempfile.TemporaryDirectory(prefix="redis-") as folder:
+        server = RedisServer(binary, Path(folder), persistent=False, options=options)
+        server.start()
+        try:
+            yield server.url
+        finally:
+            server.kill()
 
 
 @pytest.fixture(scope="session")
@@ -79,7 +73,7 @@ def redis_url() -> Iterator[str]:
             "no Redis server: REDIS_URL is unset, nothing answers on 127.0.0.1:6379 and there "
             "is no redis-server binary on PATH (install Redis to run the multi-node tests)"
         )
-    with _own_server(binary) as url:
+    with throwaway_server(binary) as url:
         yield url
 
 
@@ -99,12 +93,15 @@ async def redis_prefix(redis_url: str) -> AsyncIterator[str]:
 
 class RedisServer:
     """A redis-server of one test: a free port, its files in `folder`; AOF on unless not
-    `persistent` (then nothing on disk)."""
+    `persistent` (then nothing on disk); `options` are further `--name value` pairs."""
 
-    def __init__(self, binary: str, folder: Path, *, persistent: bool = True) -> None:
+    def __init__(
+        self, binary: str, folder: Path, *, persistent: bool = True, options: Sequence[str] = ()
+    ) -> None:
         self.binary = binary
         self.folder = folder
         self.persistent = persistent
+        self.options = tuple(options)
         self.port = free_port()
         self.process: subprocess.Popen[bytes] | None = None
 
@@ -117,7 +114,7 @@ class RedisServer:
         """Start (again, on the same port and files) and wait until it answers."""
         disk = ["--appendonly", "yes", "--appendfsync", "always"] if self.persistent else []
         command = [self.binary, "--port", str(self.port), "--bind", "127.0.0.1",
-                   "--dir", str(self.folder), "--save", "", *disk]  # fmt: skip
+                   "--dir", str(self.folder), "--save", "", *disk, *self.options]  # fmt: skip
         self.folder.mkdir(parents=True, exist_ok=True)
         self.process = subprocess.Popen(
             command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL

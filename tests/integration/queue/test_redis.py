@@ -5,10 +5,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import shutil
-import socket
 import subprocess
 import sys
-import time
 import urllib.parse
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -18,6 +16,7 @@ import redis.asyncio
 
 from tests.integration.queue.helpers import LEASE_S, FakeClock, claim, entry, rec
 from tests.ports import free_port
+from tests.redis_server import throwaway_server
 from uploader.errors import ConfigError, QueueError
 from uploader.queue import LedgerEntry, open_queue
 from uploader.queue.redis import RedisQueue
@@ -224,31 +223,14 @@ async def test_a_ledger_batch_id_is_unique_across_replicas(
     assert (counts.sent, counts.leased) == (1, 1)
 
 
-def _listening(port: int) -> bool:
-    with socket.socket() as probe:
-        return probe.connect_ex(("127.0.0.1", port)) == 0
-
-
 @contextlib.contextmanager
 def _evicting_server() -> Iterator[str]:
     """A throwaway redis-server that may evict any key when full (skips without the binary)."""
     binary = shutil.which("redis-server")
     if binary is None:
         pytest.skip("no redis-server binary on PATH to start a server with an evicting policy")
-    port = free_port()
-    command = [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-               "--appendonly", "no", "--maxmemory-policy", "allkeys-lru"]  # fmt: skip
-    server = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        deadline = time.monotonic() + 10
-        while not _listening(port):
-            if server.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"{binary} did not start on port {port}")
-            time.sleep(0.05)
-        yield f"redis://127.0.0.1:{port}/0"
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
+    with throwaway_server(binary, "--maxmemory-policy", "allkeys-lru") as url:
+        yield url
 
 
 async def test_a_server_that_may_evict_queued_records_is_refused() -> None:
