@@ -264,7 +264,7 @@ class Queue(DeliveryBooks, SlotStore):
         """Seconds until each account has records to claim (0: now), read across every account
         at once; accounts with nothing pending or delayed are left out."""
         now = self._clock()
-        return {a: max(0.0, at - now) for a, at in (await self._availability(None, now)).items()}
+        return {a: max(0.0, at - now) for a, at in (await self._availability(now)).items()}
 
     async def drained(self, account: str) -> bool:
         """No record of the account pending, leased (by anyone) or delayed: a drain's end."""
@@ -348,9 +348,9 @@ class Queue(DeliveryBooks, SlotStore):
         """Reap, then drop the letters and forget their records (unless pending)."""
 
     @abc.abstractmethod
-    async def _availability(self, account: str | None, now: float) -> dict[str, float]:
-        """Reap, then per account (one, or every one): `now` when it has pending records,
-        else the end of its earliest delayed release; accounts with neither left out."""
+    async def _availability(self, now: float) -> dict[str, float]:
+        """Reap, then per account: `now` when it has pending records, else the end of its
+        earliest delayed release; accounts with neither left out."""
 
     @abc.abstractmethod
     async def _drained(self, account: str) -> bool:

@@ -210,8 +210,8 @@ class RedisQueue(Queue):
 
     # -- reading the state -----------------------------------------------------------------
 
-    async def _availability(self, account: str | None, now: float) -> dict[str, float]:
-        found: list[bytes] = await self._run("availability", text(now), optional(account))
+    async def _availability(self, now: float) -> dict[str, float]:
+        found: list[bytes] = await self._run("availability", text(now))
         return {name.decode(): float(at) for name, at in zip(found[::2], found[1::2], strict=True)}
 
     async def _drained(self, account: str) -> bool:

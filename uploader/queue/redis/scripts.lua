@@ -688,13 +688,13 @@ end
 return #letters
 
 -- availability --
--- ARGV: prefix, now, account (optional: every account). Returns {account, at, ...}: `at` is
--- now where the account has pending records, else the end of its earliest delay; accounts
--- with neither are left out.
-local now, only = ARGV[2], optional(ARGV[3])
+-- ARGV: prefix, now. Returns {account, at, ...} of every account: `at` is now where the
+-- account has pending records, else the end of its earliest delay; accounts with neither are
+-- left out.
+local now = ARGV[2]
 reap(now)
 local found = {}
-for _, account in ipairs(only and {only} or redis.call('SMEMBERS', P .. ':accounts')) do
+for _, account in ipairs(redis.call('SMEMBERS', P .. ':accounts')) do
     local at = now
     if redis.call('EXISTS', key('pending', account)) == 0 then
         at = redis.call('ZRANGE', key('held', account), 0, 0, 'WITHSCORES')[2]

@@ -201,8 +201,8 @@ class SQLiteQueue(Queue):
     async def _purge_dead(self, before: float | None, now: float) -> int:
         return await self._call(self._store.books.purge_dead, before, now)
 
-    async def _availability(self, account: str | None, now: float) -> dict[str, float]:
-        return await self._call(self._store.books.availability, account, now)
+    async def _availability(self, now: float) -> dict[str, float]:
+        return await self._call(self._store.books.availability, now)
 
     async def _drained(self, account: str) -> bool:
         return await self._call(self._store.books.drained, account)

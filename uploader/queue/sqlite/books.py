@@ -72,21 +72,13 @@ class Books:
 
     # -- reading the state -----------------------------------------------------------------
 
-    def availability(self, account: str | None, now: float) -> dict[str, float]:
+    def availability(self, now: float) -> dict[str, float]:
         """`now` for accounts with pending records, else when their first delay runs out."""
         with self.conn.tx():
             self.conn.reap(now)
-        if account is None:
-            ready: dict[str, float] = dict(self.db.execute(Q["next_released_all"]))
-            ready.update((name, now) for (name,) in self.db.execute(Q["accounts_pending"]))
-            return ready
-        account_id = self.conn.account(account)
-        if account_id is None:
-            return {}
-        if self.conn.one("has_pending", (account_id,)):
-            return {account: now}
-        released: float | None = self.conn.one("next_released", (account_id,))
-        return {} if released is None else {account: released}
+        ready: dict[str, float] = dict(self.db.execute(Q["next_released_all"]))
+        ready.update((name, now) for (name,) in self.db.execute(Q["accounts_pending"]))
+        return ready
 
     def drained(self, account: str) -> bool:
         """No record of the account pending, leased or held by a delay."""

@@ -268,12 +268,6 @@ WHERE r.account = ? AND r.remote_inv_id = ? AND r.day BETWEEN ? AND ?
   AND NOT EXISTS (SELECT 1 FROM dead_letters AS d WHERE d.record_id = r.id)
 ORDER BY r.day
 
--- has_pending --
-SELECT 1 FROM pending WHERE account = ? LIMIT 1
-
--- next_released --
-SELECT min(until) FROM leases WHERE account = ? AND released = 1
-
 -- next_released_all --
 SELECT a.name, min(l.until) FROM leases AS l JOIN accounts AS a ON a.id = l.account
 WHERE l.released = 1 GROUP BY l.account
