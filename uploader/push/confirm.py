@@ -11,7 +11,6 @@ reach ends nothing: the poller waits its backoff and asks again.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import time
 from collections.abc import Callable
 
@@ -22,6 +21,7 @@ from uploader.errors import QueueError, RegistryError
 from uploader.push import policy
 from uploader.push.events import PROCESSING_FAILED, BatchDetails, Hook
 from uploader.push.policy import Pause, Retry
+from uploader.push.waits import until_any
 from uploader.queue.base import Queue
 from uploader.registry.answers import PROCESS_STATUS, Accepted, Answer, classify, unanswered
 from uploader.registry.client import RegistryClient
@@ -159,20 +159,11 @@ class StatusPoller:
             pause = idle
             try:
                 if not await self.poll_due():
-                    await self._until_nudged(stopping)
+                    await until_any(self._nudged, stopping)
                 failures = 0
             except QueueError as exc:
                 retry = self._settings.retry
                 pause = policy.backoff_s(failures, retry.base_s, retry.cap_s)
                 failures += 1
                 log.warning("queue unavailable", error=str(exc), retry_in_s=round(pause, 3))
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stopping.wait(), timeout=pause)
-
-    async def _until_nudged(self, stopping: asyncio.Event) -> None:
-        waiters = [asyncio.ensure_future(e.wait()) for e in (self._nudged, stopping)]
-        try:
-            await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            for waiter in waiters:
-                waiter.cancel()
+            await until_any(stopping, at_most_s=pause)

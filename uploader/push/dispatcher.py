@@ -23,6 +23,7 @@ import structlog
 from uploader.config import RetrySettings
 from uploader.errors import QueueError
 from uploader.push.policy import backoff_s
+from uploader.push.waits import until_any
 from uploader.queue.base import Queue
 
 __all__ = ["Dispatcher"]
@@ -72,7 +73,7 @@ class Dispatcher:
                 failures += 1
                 log.warning("queue unavailable", error=str(exc), retry_in_s=round(pause, 3))
             self.rounds += 1
-            await self._sleep(stopping, pause)
+            await until_any(self._poked, stopping, at_most_s=pause)
 
     def _dispatch(self, due_in: dict[str, float]) -> float:
         """Wake the accounts due now; the seconds until the next round."""
@@ -83,11 +84,3 @@ class Dispatcher:
             else:
                 self._wake(account)
         return pause
-
-    async def _sleep(self, stopping: asyncio.Event, pause: float) -> None:
-        waiters = [asyncio.ensure_future(e.wait()) for e in (self._poked, stopping)]
-        try:
-            await asyncio.wait(waiters, timeout=pause, return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            for waiter in waiters:
-                waiter.cancel()

@@ -19,7 +19,6 @@ the `days` before today, through the `reconcile` limiter key (`budget_share` of 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import datetime as dt
 from collections.abc import Callable, Collection, Iterable
 from decimal import Decimal
@@ -30,6 +29,7 @@ import structlog
 from uploader.config import Settings, parse_duration
 from uploader.errors import QueueError, RegistryError
 from uploader.push.policy import backoff_s
+from uploader.push.waits import until_any
 from uploader.queue.base import Queue
 from uploader.queue.types import StoredRecord
 from uploader.registry.client import RegistryClient
@@ -172,8 +172,7 @@ class Reconciler:
         every_s = parse_duration(self._settings.reconcile.every)
         while not stopping.is_set():
             await self.once()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stopping.wait(), timeout=every_s)
+            await until_any(stopping, at_most_s=every_s)
 
     async def once(self) -> list[Summary]:
         """Reconcile the `days` before today of every account; failures are logged."""

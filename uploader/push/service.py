@@ -13,7 +13,6 @@ A drain ends once every configured account is drained, whoever served it.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import time
 from collections.abc import Sequence
 from typing import Any
@@ -29,6 +28,7 @@ from uploader.push.events import BatchDetails, Hook, Stats
 from uploader.push.policy import backoff_s
 from uploader.push.reconcile import Reconciler
 from uploader.push.serving import AccountTasks
+from uploader.push.waits import until_any
 from uploader.push.worker import AccountWorker
 from uploader.queue.base import Queue
 from uploader.queue.leases import AccountLeases, LocalLeases
@@ -200,8 +200,7 @@ class Uploader:
                 delay = backoff_s(failures, retry.base_s, retry.cap_s)
                 failures += 1
                 log.warning("queue unavailable", account=account, error=str(exc))
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(leaving.wait(), delay)
+                await until_any(leaving, at_most_s=delay)
         async with asyncio.TaskGroup() as group:
             group.create_task(self.workers[account].run(leaving), name=f"worker-{account}")
             if self._polls:
@@ -222,8 +221,7 @@ class Uploader:
 
     async def _housekeeping(self) -> None:
         while not self.stopping.is_set():
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self.stopping.wait(), timeout=HOUSEKEEPING_S)
+            await until_any(self.stopping, at_most_s=HOUSEKEEPING_S)
             await self.prune_ledger()
 
     async def _drain(self, confirm: bool) -> None:
@@ -241,8 +239,7 @@ class Uploader:
                     return
             except QueueError as exc:
                 log.warning("queue unavailable", error=str(exc))
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._quiet.wait(), self.settings.worker.idle_poll_s)
+            await until_any(self._quiet, at_most_s=self.settings.worker.idle_poll_s)
 
     async def _drained(self, confirm: bool) -> bool:
         # A paused account's records and batches are left for another run. The cheap answers

@@ -15,7 +15,6 @@ flight settles; it does not poll the queue on its own.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import replace
@@ -30,6 +29,7 @@ from uploader.push.delivery import Held, Sent
 from uploader.push.endpoints import ENDPOINTS, EndpointSpec
 from uploader.push.events import BatchDetails, Hook
 from uploader.push.policy import Ack, Bisect, DeadLetter, Decision, Pause, Retry
+from uploader.push.waits import until_any
 from uploader.queue.base import Claim, LedgerEntry, Queue, QueuedRecord
 from uploader.registry.answers import (
     Accepted,
@@ -99,7 +99,7 @@ class AccountWorker:
         failures = 0
         while not stopping.is_set() and self.paused is None:
             if not self._may_send():  # the service stops this worker soon
-                await _sleep_unless(stopping, self._settings.worker.idle_poll_s)
+                await until_any(stopping, at_most_s=self._settings.worker.idle_poll_s)
                 continue
             try:
                 await self._turn(stopping)
@@ -113,7 +113,7 @@ class AccountWorker:
                 delay = self._backoff(failures)
                 failures += 1
                 log.warning("queue unavailable", error=str(exc), retry_in_s=round(delay, 3))
-                await _sleep_unless(stopping, delay)
+                await until_any(stopping, at_most_s=delay)
 
     async def _turn(self, stopping: asyncio.Event) -> None:
         """One claim and its delivery, or a wait for work."""
@@ -136,12 +136,7 @@ class AccountWorker:
 
     async def _wait_for_work(self, stopping: asyncio.Event) -> None:
         self.wakeup.clear()
-        waiters = [asyncio.ensure_future(e.wait()) for e in (self.wakeup, stopping)]
-        try:
-            await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            for waiter in waiters:
-                waiter.cancel()
+        await until_any(self.wakeup, stopping)
 
     async def _deliver(self, held: Held) -> None:
         self.in_flight += 1
@@ -340,9 +335,3 @@ class AccountWorker:
             rejected=details.rejected,
             **context,
         )
-
-
-async def _sleep_unless(stopping: asyncio.Event, delay_s: float) -> None:
-    """Sleep `delay_s`, or less if the service is stopping."""
-    with contextlib.suppress(TimeoutError):
-        await asyncio.wait_for(stopping.wait(), timeout=delay_s)
