@@ -120,9 +120,14 @@ class StatusPoller:
         return classify(response, PROCESS_STATUS)
 
     async def _settle(self, batch_id: str, status: str) -> None:
+        # A Failed batch's records are pending again (or dead) before its row says Failed, so
+        # a drain that looks in between sees them pending or the row still awaiting, never
+        # neither; `requeue_batch` acts once per batch, so a poll that repeats this is harmless.
+        if status == "Failed":
+            await self._requeue(batch_id)
         await self._queue.set_ledger_status(batch_id, status)
-        if status != "Failed":
-            return
+
+    async def _requeue(self, batch_id: str) -> None:
         requeued, dead = await self._queue.requeue_batch(batch_id)
         log.warning("registry failed a batch", batch_id=batch_id, requeued=requeued, dead=dead)
         self._hook(
